@@ -1,0 +1,5 @@
+import sys
+
+from reasonlab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command-group modules for the CLI; each exposes ``add_parser(subparsers)``."""

@@ -1,0 +1,68 @@
+"""``reasonlab verify --items FILE --completions FILE [--out FILE]``: JSONL verdicts, one per
+completion, matched to items by id. All input is read and checked before anything is written."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from reasonlab.errors import InputError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="score completions against items (JSONL verdicts)")
+    p.add_argument("--items", required=True, help="items JSONL (id, answer, verifier, ...)")
+    p.add_argument("--completions", required=True, help='JSONL of {"id", "completion"}')
+    p.add_argument("--out", help="write verdicts here (atomically) instead of stdout")
+    p.add_argument("--verifier", help="use this verifier for every item (e.g. 'exact', "
+                                      "'0.9*math+0.1*format') instead of each item's own")
+    p.set_defaults(handler=run)
+
+
+def read_completions(path: str, known_ids: set[str]) -> list[tuple[str, str]]:
+    from reasonlab.jsonl import read_jsonl
+
+    pairs = []
+    for number, obj in read_jsonl(path):
+        cid = obj.get("id")
+        if not isinstance(cid, str) or not cid:
+            raise InputError("is required and must be a string", file=path, line=number,
+                             field="id")
+        if cid not in known_ids:
+            raise InputError(f"no item with id {cid!r} in the items file", file=path,
+                             line=number, field="id")
+        completion = obj.get("completion")
+        if not isinstance(completion, str):
+            raise InputError("is required and must be a string", file=path, line=number,
+                             field="completion")
+        pairs.append((cid, completion))
+    return pairs
+
+
+def run(args: argparse.Namespace) -> int:
+    from reasonlab.jsonl import atomic_writer, dumps
+    from reasonlab.tasks import load_items
+    from reasonlab.verifiers import close_all, get_verifier, verify_many
+
+    items = {item.id: item for item in load_items(args.items)}
+    completions = read_completions(args.completions, set(items))
+    if args.verifier:
+        get_verifier(args.verifier)  # an unknown verifier is bad input, not N error verdicts
+    try:
+        verdicts = verify_many([(items[cid], text) for cid, text in completions],
+                               verifier=args.verifier, progress=True)
+    finally:
+        close_all()
+    lines = [dumps(v.to_dict()) + "\n" for v in verdicts]
+    if args.out:
+        with atomic_writer(args.out) as handle:
+            handle.writelines(lines)
+    else:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+    counts = Counter(v.status for v in verdicts)
+    summary = ", ".join(f"{counts[s]} {s}" for s in
+                        ("correct", "wrong", "unparsable", "timeout", "error") if counts[s])
+    print(f"verified {len(verdicts)} completions: {summary or 'none'}", file=sys.stderr)
+    return 0

@@ -1,0 +1,134 @@
+"""What every task source implements, and the procedural-family base class.
+
+A procedural family (style of reasoning-gym's ``gcd.py``) is a config dataclass with
+``validate()`` plus a generator: item *i* at difficulty *d* for seed *s* comes from its own
+``Random`` seeded by (task, d, s, i), so any single item regenerates without the ones before it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from reasonlab.errors import ConfigError
+from reasonlab.tasks.item import Item
+
+
+def item_id(task: str, difficulty: int, seed: int, index: int) -> str:
+    """Ids are unique across task, difficulty and seed (and readable in a log)."""
+    return f"{task}-{difficulty}-{seed}-{index:06d}"
+
+
+def item_rng(task: str, difficulty: int, seed: int, index: int) -> random.Random:
+    # A string seed is hashed with SHA-512 by Random (version 2), so nearby indices and seeds give
+    # unrelated streams and the result does not depend on PYTHONHASHSEED.
+    return random.Random(f"{task}|{difficulty}|{seed}|{index}")
+
+
+def teacher_completion(steps: list[str], answer: str) -> str:
+    """The default completion format: reasoning in ``<think>``, the final answer in ``<answer>``."""
+    return "<think>\n" + "\n".join(steps) + "\n</think>\n<answer>" + answer + "</answer>"
+
+
+class Task(ABC):
+    """Anything that yields items: a procedural family, a reasoning-gym dataset, a file."""
+
+    name: str
+    domain: str
+    min_difficulty: int = 1
+    max_difficulty: int = 1
+    description: str = ""
+
+    @abstractmethod
+    def item(self, index: int, difficulty: int, seed: int = 0) -> Item:
+        """The ``index``-th item at ``difficulty`` for ``seed``; the same arguments, the same item."""
+
+    def sample(self, n: int, difficulty: int, seed: int = 0, start: int = 0) -> list[Item]:
+        self.check_difficulty(difficulty)
+        if n < 0:
+            raise ConfigError(f"cannot sample a negative number of items ({n})", field="n")
+        return [self.item(start + i, difficulty, seed) for i in range(n)]
+
+    def check_difficulty(self, difficulty: int) -> None:
+        if isinstance(difficulty, bool) or not isinstance(difficulty, int) or not (
+                self.min_difficulty <= difficulty <= self.max_difficulty):
+            raise ConfigError(
+                f"task {self.name!r} has difficulties {self.min_difficulty}..{self.max_difficulty},"
+                f" got {difficulty!r}", field="difficulty")
+
+    def versions(self) -> dict[str, Any]:
+        """Recorded in run summaries so a result can be traced to the generator that made it."""
+        return {"task": self.name, "version": getattr(self, "version", None)}
+
+
+@dataclass
+class TaskConfig:
+    """Base config of a procedural family; subclasses add fields and extend ``validate``."""
+
+    def validate(self) -> None:
+        """Raise ``ConfigError`` naming the field and the fix when a setting cannot work."""
+
+    def check(self, condition: bool, name: str, message: str) -> None:
+        if not condition:
+            raise ConfigError(f"{type(self).__name__}.{name} {message} "
+                              f"(got {getattr(self, name)!r})", field=name)
+
+
+@dataclass
+class Problem:
+    """What a family's generator returns for one item, before it becomes an ``Item``."""
+
+    prompt: str
+    answer: str
+    steps: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class ProceduralTask(Task):
+    """A family that generates items with a teacher trace; subclasses set the class attributes
+    and implement ``params`` and ``generate``."""
+
+    config_class: ClassVar[type[TaskConfig]] = TaskConfig
+    version: ClassVar[int] = 1
+    verifier: ClassVar[str] = "exact"
+    min_difficulty: ClassVar[int] = 1
+    max_difficulty: ClassVar[int] = 8
+
+    def __init__(self, config: TaskConfig | None = None, **overrides: Any):
+        config = config or self.config_class()
+        if overrides:
+            names = {f.name for f in dataclasses.fields(config)}
+            for key in overrides:
+                if key not in names:
+                    raise ConfigError(f"{type(config).__name__} has no setting {key!r}; "
+                                      f"known: {', '.join(sorted(names)) or 'none'}", field=key)
+            config = dataclasses.replace(config, **overrides)
+        config.validate()
+        self.config = config
+
+    @abstractmethod
+    def params(self, difficulty: int) -> dict[str, Any]:
+        """The difficulty's concrete parameters (recorded in ``meta``): more steps when harder."""
+
+    @abstractmethod
+    def generate(self, rng: random.Random, params: dict[str, Any]) -> Problem:
+        """One problem, its answer and the step-by-step reasoning that reaches it."""
+
+    def item(self, index: int, difficulty: int, seed: int = 0) -> Item:
+        self.check_difficulty(difficulty)
+        params = self.params(difficulty)
+        problem = self.generate(item_rng(self.name, difficulty, seed, index), params)
+        meta = {"seed": seed, "index": index, "version": self.version, "params": params,
+                **problem.meta}
+        return Item(
+            id=item_id(self.name, difficulty, seed, index), task=self.name, domain=self.domain,
+            difficulty=difficulty, prompt=problem.prompt, answer=problem.answer,
+            verifier=self.verifier, meta=meta,
+            teacher=teacher_completion(problem.steps, problem.answer))
+
+    def versions(self) -> dict[str, Any]:
+        return {"task": self.name, "version": self.version,
+                "config": dataclasses.asdict(self.config)}

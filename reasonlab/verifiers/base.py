@@ -1,0 +1,77 @@
+"""The verifier interface and the registry that maps an item's ``verifier`` field to one."""
+
+from __future__ import annotations
+
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from reasonlab.errors import ConfigError
+from reasonlab.tasks.item import Item
+from reasonlab.verifiers.verdict import Verdict, error
+
+
+def options(item: Item) -> dict[str, Any]:
+    """Per-item verifier settings live in ``item.meta["verify"]`` (e.g. ``{"lenient": true}``)."""
+    opts = item.meta.get("verify") or {}
+    return opts if isinstance(opts, dict) else {}
+
+
+class Verifier(ABC):
+    """Turns (item, completion) into a Verdict. ``check`` may raise: callers go through
+    ``verify``/``verify_many``, which turn any exception into an ``error`` verdict."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+
+    @abstractmethod
+    def check(self, item: Item, completion: str) -> Verdict:
+        ...
+
+    def check_many(self, pairs: Sequence[tuple[Item, str]]) -> list[Verdict]:
+        """Batch entry point; verifiers with start-up or parallelism (math, code) override it."""
+        return [safe_check(self, item, completion) for item, completion in pairs]
+
+    def versions(self) -> dict[str, str]:
+        return {self.name: self.version}
+
+    def close(self) -> None:
+        """Release pools or connections; a closed verifier may be reopened lazily."""
+
+
+def safe_check(verifier: Verifier, item: Item, completion: str) -> Verdict:
+    """A crash is an ``error`` verdict naming the exception, never a silent ``wrong``."""
+    try:
+        verdict = verifier.check(item, completion)
+    except Exception as exc:  # noqa: BLE001  (the whole point: report, don't propagate)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return error(item.id, f"{verifier.name} verifier crashed: {type(exc).__name__}: {exc} "
+                              f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+    if not isinstance(verdict, Verdict):
+        return error(item.id, f"{verifier.name} verifier returned {type(verdict).__name__}, "
+                              "not a Verdict")
+    return verdict
+
+
+_FACTORIES: dict[str, Callable[[], Verifier]] = {}
+
+
+def register_verifier(name: str, factory: Callable[[], Verifier]) -> None:
+    """Register a verifier under the name items put in their ``verifier`` field."""
+    if name in _FACTORIES:
+        raise ValueError(f"verifier {name!r} is already registered")
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"verifier name {name!r} must be alphanumeric (with - or _)")
+    _FACTORIES[name] = factory
+
+
+def verifier_names() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def make_verifier(name: str) -> Verifier:
+    if name not in _FACTORIES:
+        raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
+                          field="verifier")
+    return _FACTORIES[name]()

@@ -1,0 +1,82 @@
+"""Weighted composition: ``"0.9*math+0.1*format"`` in an item's ``verifier`` field (or built in
+code) scores a completion by several verifiers at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from reasonlab.errors import ConfigError
+from reasonlab.tasks.item import Item
+from reasonlab.verifiers.base import Verifier
+from reasonlab.verifiers.verdict import Verdict
+
+_TERM = re.compile(r"^\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?([A-Za-z][\w-]*)\s*$")
+
+
+def parse_spec(spec: str) -> list[tuple[float, str]]:
+    """``"0.9*math + 0.1*format"`` → ``[(0.9, "math"), (0.1, "format")]``; a bare name has weight 1."""
+    terms = []
+    for part in spec.split("+"):
+        match = _TERM.match(part)
+        if not match:
+            raise ConfigError(f"cannot read verifier term {part.strip()!r} in {spec!r}; "
+                              "write e.g. '0.9*math+0.1*format'", field="verifier")
+        weight = float(match.group(1)) if match.group(1) else 1.0
+        terms.append((weight, match.group(2)))
+    if sum(w for w, _ in terms) <= 0:
+        raise ConfigError(f"verifier weights in {spec!r} must add up to more than 0",
+                          field="verifier")
+    return terms
+
+
+class WeightedVerifier(Verifier):
+    """Score = Σ wᵢ·scoreᵢ / Σ wᵢ. Correct only when every part is; an undecided part (error or
+    timeout) makes the whole undecided, since a partial sum would read as a real score."""
+
+    name = "weighted"
+    version = "1"
+
+    def __init__(self, parts: Sequence[tuple[float, Verifier]]):
+        if not parts:
+            raise ConfigError("a weighted verifier needs at least one part", field="verifier")
+        self.parts = list(parts)
+        self.total = sum(w for w, _ in self.parts)
+
+    @classmethod
+    def from_spec(cls, spec: str, make: Callable[[str], Verifier]) -> WeightedVerifier:
+        return cls([(w, make(name)) for w, name in parse_spec(spec)])
+
+    def check(self, item: Item, completion: str) -> Verdict:
+        return self.check_many([(item, completion)])[0]
+
+    def check_many(self, pairs: Sequence[tuple[Item, str]]) -> list[Verdict]:
+        per_part = [v.check_many(pairs) for _, v in self.parts]
+        return [self._combine(pairs[i][0], [col[i] for col in per_part]) for i in range(len(pairs))]
+
+    def _combine(self, item: Item, verdicts: list[Verdict]) -> Verdict:
+        components = {v.name: (d.score if d.decided else None)
+                      for (_, v), d in zip(self.parts, verdicts)}
+        detail = "; ".join(f"{v.name}: {d.status}{' (' + d.detail + ')' if d.detail else ''}"
+                           for (_, v), d in zip(self.parts, verdicts))
+        primary = verdicts[0]
+        undecided = [d for d in verdicts if not d.decided]
+        if undecided:
+            return Verdict(item.id, 0.0, undecided[0].status, primary.parsed, detail, components)
+        score = sum(w * d.score for (w, _), d in zip(self.parts, verdicts)) / self.total
+        if all(d.correct for d in verdicts):
+            status = "correct"
+        else:
+            status = primary.status if not primary.correct else "wrong"
+        return Verdict(item.id, min(1.0, max(0.0, score)), status, primary.parsed, detail,
+                       components)
+
+    def versions(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _, v in self.parts:
+            out.update(v.versions())
+        return out
+
+    def close(self) -> None:
+        for _, v in self.parts:
+            v.close()

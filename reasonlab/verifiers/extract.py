@@ -1,0 +1,121 @@
+"""Answer extraction. Strict by default: the answer is the last ``<answer>…</answer>`` block after
+the reasoning; anything else (no block, an unclosed one, an empty one) is unparsable. Leniency is
+an opt-in per task (``meta.verify.lenient``) for sources whose models were never taught the tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+# Longer than any honest answer of ours; stops pathological inputs (5,000-digit numbers, deep
+# LaTeX) before they reach a parser. Raise per item with ``meta.verify.max_answer_chars``.
+MAX_ANSWER_CHARS = 1000
+
+_ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+_LENIENT_PATTERNS = [
+    re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*(.+)", re.IGNORECASE),
+    re.compile(r"^\s*answer\s*:\s*(.+)", re.IGNORECASE | re.MULTILINE),
+    re.compile(r"####\s*(.+)"),
+]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """``text`` is the extracted answer, or None with ``reason`` saying why there is none."""
+
+    text: str | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+def last_boxed(text: str) -> str | None:
+    r"""Content of the last ``\boxed{…}`` (or ``\fbox{…}``) with balanced braces, or None."""
+    starts = [m.end() for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
+    for start in reversed(starts):
+        depth, i = 1, start
+        while i < len(text) and depth:
+            if text[i] == "{" and text[i - 1] != "\\":
+                depth += 1
+            elif text[i] == "}" and text[i - 1] != "\\":
+                depth -= 1
+            i += 1
+        if depth == 0:
+            return text[start:i - 1]
+    return None
+
+
+def after_thinking(completion: str) -> str | None:
+    """The part of the completion after the reasoning, or None when a ``<think>`` never closes
+    (an answer written inside unfinished reasoning is not an answer)."""
+    close = completion.rfind(THINK_CLOSE)
+    if close >= 0:
+        return completion[close + len(THINK_CLOSE):]
+    if THINK_OPEN in completion:
+        return None
+    return completion
+
+
+def extract_answer(completion: str, *, boxed: bool = False, lenient: bool = False,
+                   max_chars: int = MAX_ANSWER_CHARS) -> Extraction:
+    """Extract the final answer from ``completion``.
+
+    ``boxed``: the source writes answers as ``\\boxed{}`` (MATH-style), so without an answer block
+    the last box after the reasoning is the answer. A box inside the block is always honoured.
+    """
+    if not isinstance(completion, str):
+        return Extraction(None, f"completion is {type(completion).__name__}, not text")
+    tail = after_thinking(completion)
+    text: str | None = None
+    reason = ""
+    if tail is None:
+        reason = "unterminated <think> block"
+    else:
+        blocks = _ANSWER_BLOCK.findall(tail)
+        if tail.rfind(ANSWER_OPEN) > tail.rfind(ANSWER_CLOSE):
+            reason = "last <answer> block is not closed"
+        elif blocks:
+            text = blocks[-1]
+            inner = last_boxed(text)
+            if inner is not None:
+                text = inner
+        elif boxed and last_boxed(tail) is not None:
+            # Math sources mark the final answer with \boxed{}: as delimited as a tag.
+            text = last_boxed(tail)
+        else:
+            reason = "no <answer>…</answer> block"
+    if text is None and lenient:
+        text = _lenient(completion if tail is None else tail, boxed)
+        if text is not None:
+            reason = ""
+    if text is None:
+        return Extraction(None, reason or "no answer found")
+    text = text.strip()
+    if not text:
+        return Extraction(None, "empty answer")
+    if len(text) > max_chars:
+        return Extraction(None, f"answer is {len(text)} characters, over the {max_chars} limit")
+    return Extraction(text)
+
+
+def _lenient(text: str, boxed: bool) -> str | None:
+    inner = last_boxed(text)
+    if inner is not None:
+        return inner
+    if boxed:
+        return None
+    for pattern in _LENIENT_PATTERNS:
+        matches = pattern.findall(text)
+        if matches:
+            return matches[-1].strip().rstrip(".")
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else None
+
+
+def normalize_whitespace(text: str) -> str:
+    return " ".join(text.split())

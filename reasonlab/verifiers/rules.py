@@ -1,0 +1,113 @@
+"""Rule-based verifiers: ``exact`` (normalized string match), ``numeric`` (one number, within a
+tolerance) and ``format`` (the completion has the think/answer structure)."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from reasonlab.tasks.item import Item
+from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.extract import (MAX_ANSWER_CHARS, Extraction, extract_answer,
+                                         normalize_whitespace)
+from reasonlab.verifiers.verdict import Verdict, correct, error, unparsable, wrong
+
+
+def extract_for(item: Item, completion: str) -> Extraction:
+    """Extraction with the item's opt-ins (``lenient``, ``boxed``, ``max_answer_chars``)."""
+    opts = options(item)
+    return extract_answer(completion, lenient=bool(opts.get("lenient", False)),
+                          boxed=bool(opts.get("boxed", item.meta.get("source") == "math")),
+                          max_chars=int(opts.get("max_answer_chars", MAX_ANSWER_CHARS)))
+
+
+class ExactVerifier(Verifier):
+    """Equal after collapsing whitespace; case-insensitive when ``meta.verify.ignore_case``."""
+
+    name = "exact"
+    version = "1"
+
+    def check(self, item: Item, completion: str) -> Verdict:
+        if item.answer is None:
+            return error(item.id, "item has no reference answer to compare with")
+        got = extract_for(item, completion)
+        if not got.ok:
+            return unparsable(item.id, got.reason)
+        want, have = normalize_whitespace(item.answer), normalize_whitespace(got.text)
+        if options(item).get("ignore_case", False):
+            want, have = want.casefold(), have.casefold()
+        if have == want:
+            return correct(item.id, got.text)
+        return wrong(item.id, got.text, f"expected {item.answer!r}")
+
+
+# One number: optional sign, digits with optional thousands groups, decimals, exponent, or a/b.
+_NUMBER = re.compile(
+    r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?(?:/\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?")
+_LHS = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*\s*=\s*")
+_MAX_DIGITS = 400  # beyond this, Fraction/float conversion gets slow or overflows: not an answer
+
+
+def parse_number(text: str) -> Fraction | float | None:
+    """Parse a single number (``-1,234.5``, ``3/4``, ``x = 2``, ``$5``); None when the text is
+    not exactly one number, so enumerations and alternatives never parse."""
+    text = _LHS.sub("", text.strip()).strip().rstrip(".").strip()
+    text = text.removeprefix("$").strip()
+    if len(text) > _MAX_DIGITS or not _NUMBER.fullmatch(text):
+        return None
+    text = text.replace(",", "")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+
+class NumericVerifier(Verifier):
+    """Equal within ``rel_tol`` (default 1e-6) or ``abs_tol`` (default 1e-9) from ``meta.verify``."""
+
+    name = "numeric"
+    version = "1"
+
+    def check(self, item: Item, completion: str) -> Verdict:
+        if item.answer is None:
+            return error(item.id, "item has no reference answer to compare with")
+        want = parse_number(item.answer)
+        if want is None:
+            return error(item.id, f"reference answer {item.answer!r} is not a number")
+        got = extract_for(item, completion)
+        if not got.ok:
+            return unparsable(item.id, got.reason)
+        have = parse_number(got.text)
+        if have is None:
+            many = len(_NUMBER.findall(got.text)) > 1
+            return wrong(item.id, got.text, "several candidates" if many else "not a number")
+        opts = options(item)
+        close = have == want or math.isclose(
+            float(have), float(want), rel_tol=float(opts.get("rel_tol", 1e-6)),
+            abs_tol=float(opts.get("abs_tol", 1e-9)))
+        if close:
+            return correct(item.id, got.text)
+        return wrong(item.id, got.text, f"expected {item.answer}")
+
+
+_FORMAT = re.compile(r"\s*<think>.*?</think>\s*<answer>(.*?)</answer>\s*", re.DOTALL)
+
+
+class FormatVerifier(Verifier):
+    """1 when the completion is exactly one think block then one non-empty answer block."""
+
+    name = "format"
+    version = "1"
+
+    def check(self, item: Item, completion: str) -> Verdict:
+        match = _FORMAT.fullmatch(completion)
+        if not match:
+            return wrong(item.id, None, "not <think>…</think><answer>…</answer>")
+        body = match.group(1)
+        if not body.strip() or "<answer>" in body or completion.count("<think>") != 1:
+            return wrong(item.id, body, "empty or repeated blocks")
+        return correct(item.id, body.strip())
