@@ -50,6 +50,26 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+def outer_boxes(text: str) -> list[str]:
+    r"""Contents of every top-level ``\boxed{…}`` (boxes inside boxes are part of their box)."""
+    found: list[str] = []
+    end = -1
+    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+        if match.start() < end:
+            continue
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            if text[i] == "{" and text[i - 1] != "\\":
+                depth += 1
+            elif text[i] == "}" and text[i - 1] != "\\":
+                depth -= 1
+            i += 1
+        if depth == 0:
+            found.append(text[match.end():i - 1])
+            end = i
+    return found
+
+
 def after_thinking(completion: str) -> str | None:
     """The part of the completion after the reasoning, or None when a ``<think>`` never closes
     (an answer written inside unfinished reasoning is not an answer)."""
@@ -81,8 +101,11 @@ def extract_answer(completion: str, *, boxed: bool = False, lenient: bool = Fals
             reason = "last <answer> block is not closed"
         elif blocks:
             text = blocks[-1]
-            inner = last_boxed(text)
-            if inner is not None:
+            if len({box.strip() for box in outer_boxes(text)}) > 1:
+                # "\boxed{4} or \boxed{3}": boxing several candidates is hedging, not answering.
+                reason = "several different \\boxed{} answers in the answer block"
+                return Extraction(None, reason)  # and no lenient second chance
+            elif (inner := last_boxed(text)) is not None:
                 text = inner
         elif boxed and last_boxed(tail) is not None:
             # Math sources mark the final answer with \boxed{}: as delimited as a tag.
