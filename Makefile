@@ -7,9 +7,21 @@ STAMP  := $(VENV)/.installed
 # resolving a multi-GB CUDA build for `torch>=...` in pyproject.toml.
 TORCH  := torch==2.13.0
 
-.PHONY: setup test demo bench lint clean
+.PHONY: setup sandbox-deps test demo bench lint clean
 
-setup: $(STAMP)
+setup: $(STAMP) sandbox-deps
+
+# bubblewrap isolates model-written code (reasonlab/sandbox); installed when missing, as root.
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing bubblewrap (code sandbox)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) \
+	      >/dev/null || { echo "make: could not install bubblewrap" >&2; exit 1; }; \
+	  else \
+	    echo "make: bubblewrap is missing; code verification needs it:" \
+	      "sudo apt-get install bubblewrap (or pass --unsafe-no-sandbox)" >&2; \
+	  fi; }
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

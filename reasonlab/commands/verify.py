@@ -17,6 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write verdicts here (atomically) instead of stdout")
     p.add_argument("--verifier", help="use this verifier for every item (e.g. 'exact', "
                                       "'0.9*math+0.1*format') instead of each item's own")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run code items' programs without the bubblewrap sandbox (only for "
+                        "code you trust; without it, a machine lacking bubblewrap is refused)")
     p.set_defaults(handler=run)
 
 
@@ -49,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     completions = read_completions(args.completions, set(items))
     if args.verifier:
         get_verifier(args.verifier)  # an unknown verifier is bad input, not N error verdicts
+    from reasonlab.verifiers.code import preflight
+    preflight([args.verifier] if args.verifier else [i.verifier for i in items.values()],
+              unsafe=args.unsafe_no_sandbox)  # no sandbox for code items: one line, exit 2
     try:
         verdicts = verify_many([(items[cid], text) for cid, text in completions],
                                verifier=args.verifier, progress=True)

@@ -18,6 +18,14 @@ register_verifier("exact", ExactVerifier)
 register_verifier("numeric", NumericVerifier)
 register_verifier("format", FormatVerifier)
 # -- more built-ins register below (one import + one line each) --
+from reasonlab.verifiers.countdown import CountdownVerifier  # noqa: E402
+register_verifier("countdown", CountdownVerifier)
+from reasonlab.verifiers.math import MathVerifier  # noqa: E402
+register_verifier("math", MathVerifier)
+from reasonlab.verifiers.code import CodeVerifier  # noqa: E402
+register_verifier("code", CodeVerifier)
+from reasonlab.verifiers.gym import GymVerifier  # noqa: E402
+register_verifier("gym", GymVerifier)
 
 _cache: dict[str, Verifier] = {}
 

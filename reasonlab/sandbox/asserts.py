@@ -1,0 +1,349 @@
+"""Judging assert tests outside the sandbox.
+
+Each test is one ``assert`` statement. Its expression is split (with ``ast`` only, nothing is run
+here) into a small tree this module evaluates itself — comparisons, ``not``/``and``/``or``,
+arithmetic, literals and a few pure builtins (``len``, ``sorted``, ``abs``, ``math.isclose``...) —
+and *operands* that need Python: those that touch a name the program binds are evaluated by the
+program's worker (candidate), the others by a worker that runs the setup but never the program
+(reference). Literal expected values never enter the sandbox at all; values come back as builtin
+data and every ``==`` is done here, so a lying ``__eq__`` or a patched harness earns nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import operator
+import sys
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+MAX_ITEMS = 1_000_000     # bound on what outside arithmetic may build (``[0] * n``)
+MAX_POW_BITS = 100_000
+
+
+class TestFormatError(ValueError):
+    """A test that is not one assert statement (a problem of the item, not of the program)."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+
+class OperandError(Exception):
+    """An operand raised, or returned something that is not builtin data."""
+
+
+@dataclass
+class TestPlan:
+    source: str
+    tree: Any
+    candidates: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)
+
+
+_SAFE_CALLS = {
+    "abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": frozenset,
+    "tuple": tuple, "list": list, "sum": sum, "min": min, "max": max, "round": round,
+    "int": int, "float": float, "bool": bool, "str": str, "all": all, "any": any,
+    "dict": dict, "reversed": lambda x: list(reversed(x)),
+}
+_SAFE_MATH = {"isclose": math.isclose, "sqrt": math.sqrt, "fabs": math.fabs}
+_MATH_CONSTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "tau": math.tau}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
+        ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+        ast.Pow: operator.pow}
+_STDLIB = set(getattr(sys, "stdlib_module_names", ())) or {"math", "collections", "itertools",
+                                                            "fractions", "decimal", "re"}
+
+
+def bound_names(source: str) -> set[str]:
+    """Every name ``source`` may bind (conservatively: anywhere, at any depth)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def parse_test(source: str) -> ast.expr:
+    try:
+        module = ast.parse(source)
+    except SyntaxError as exc:
+        raise TestFormatError(f"is not valid Python ({exc.msg})") from None
+    if len(module.body) != 1 or not isinstance(module.body[0], ast.Assert):
+        raise TestFormatError("must be exactly one assert statement")
+    return module.body[0].test
+
+
+def stub_names(source: str) -> set[str]:
+    """Top-level functions of ``source`` with no body (docstring, ``pass``, ``...``, ``raise
+    NotImplementedError``): a prompt's signature for the program to fill in, not a reference."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+
+    def empty(stmt: ast.stmt) -> bool:
+        return (isinstance(stmt, ast.Pass)
+                or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+                or (isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt)))
+
+    return {node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and all(empty(stmt) for stmt in node.body)}
+
+
+def plan_tests(tests: list[str], setup: str, program: str) -> list[TestPlan]:
+    """Split each test for ``program``; raises ``TestFormatError`` naming the bad test."""
+    program_names = bound_names(program)
+    setup_names = bound_names(setup) - (stub_names(setup) & program_names)
+    plans = []
+    for index, source in enumerate(tests):
+        try:
+            expr = parse_test(source)
+        except TestFormatError as exc:
+            raise TestFormatError(f"tests[{index}] {exc}") from None
+        plan = TestPlan(source=source, tree=None)
+        shadowed = program_names | setup_names
+        plan.tree = _plan(expr, plan, program_names, setup_names, shadowed)
+        plans.append(plan)
+    return plans
+
+
+def _names(node: ast.AST) -> tuple[set[str], set[str]]:
+    loads, stores = set(), set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            (loads if isinstance(sub.ctx, ast.Load) else stores).add(sub.id)
+        elif isinstance(sub, ast.arg):
+            stores.add(sub.arg)
+    return loads, stores
+
+
+def _plan(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str],
+          shadowed: set[str]) -> Any:
+    def sub(child: ast.expr) -> Any:
+        return _plan(child, plan, program, setup, shadowed)
+
+    if isinstance(node, ast.Constant):
+        return ("const", node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and not any(
+            isinstance(e, ast.Starred) for e in node.elts):
+        kind = {ast.Tuple: "tuple", ast.List: "list", ast.Set: "set"}[type(node)]
+        return (kind, [sub(e) for e in node.elts])
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return ("dict", [(sub(k), sub(v)) for k, v in zip(node.keys, node.values, strict=False)])
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        return ("cmp", [type(op) for op in node.ops], [sub(node.left)]
+                + [sub(c) for c in node.comparators])
+    if isinstance(node, ast.BoolOp):
+        return ("and" if isinstance(node.op, ast.And) else "or", [sub(v) for v in node.values])
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
+        return ({ast.Not: "not", ast.USub: "neg", ast.UAdd: "pos"}[type(node.op)],
+                sub(node.operand))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        return ("bin", type(node.op), sub(node.left), sub(node.right))
+    if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args) \
+            and all(k.arg for k in node.keywords):
+        func = _safe_function(node.func, shadowed)
+        if func is not None:
+            return ("call", func, [sub(a) for a in node.args],
+                    {k.arg: sub(k.value) for k in node.keywords})
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+            and node.value.id == "math" and "math" not in shadowed and node.attr in _MATH_CONSTS:
+        return ("const", _MATH_CONSTS[node.attr])
+    return _operand(node, plan, program, setup)
+
+
+def _safe_function(func: ast.expr, shadowed: set[str]) -> Any:
+    if isinstance(func, ast.Name) and func.id in _SAFE_CALLS and func.id not in shadowed:
+        return _SAFE_CALLS[func.id]
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id == "math" and "math" not in shadowed and func.attr in _SAFE_MATH:
+        return _SAFE_MATH[func.attr]
+    return None
+
+
+def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str]) -> Any:
+    source = ast.unparse(node)
+    try:
+        return ("const", ast.literal_eval(node))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    loads, stores = _names(node)
+    free = loads - stores
+    known = set(dir(builtins)) | setup | _STDLIB
+    # A name the setup binds means the setup's object (a reference function the program may try
+    # to redefine); only names the program alone binds make an operand the program's to answer.
+    if free & (program - setup) or not free <= known:
+        plan.candidates.append(source)
+        return ("cand", len(plan.candidates) - 1)
+    plan.references.append(source)
+    plan.imports.update(name for name in free if name in _STDLIB and name not in setup)
+    return ("ref", len(plan.references) - 1)
+
+
+# -- outside: decode builtin data, evaluate the tree
+
+
+def decode(obj: Any, depth: int = 0) -> Any:
+    """The builtin value a worker encoded (see ``harness.encode``)."""
+    if depth > 70:
+        raise OperandError("value nested too deeply")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [decode(v, depth + 1) for v in obj]
+    if not isinstance(obj, dict) or len(obj) != 1:
+        raise OperandError("malformed value")
+    (tag, v), = obj.items()
+    d = lambda x: decode(x, depth + 1)  # noqa: E731
+    try:
+        if tag == "i":
+            return int(v, 16)
+        if tag == "f":
+            return float(v)
+        if tag == "T":
+            return tuple(d(x) for x in v)
+        if tag == "S":
+            return {d(x) for x in v}
+        if tag == "F":
+            return frozenset(d(x) for x in v)
+        if tag in ("D", "OD", "Ctr"):
+            kind = {"D": dict, "OD": OrderedDict, "Ctr": Counter}[tag]
+            return kind(dict((d(k), d(x)) for k, x in v))
+        if tag == "B":
+            return bytes.fromhex(v)
+        if tag == "BA":
+            return bytearray.fromhex(v)
+        if tag == "C":
+            return complex(d(v[0]), d(v[1]))
+        if tag == "R":
+            return range(*(int(x) for x in v))
+        if tag == "Q":
+            return Fraction(d(v[0]), d(v[1]))
+        if tag == "Dec":
+            return Decimal(v)
+        if tag == "Q2":
+            return deque(d(x) for x in v)
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError) as exc:
+        raise OperandError(f"malformed value ({exc})") from None
+    raise OperandError(f"unknown value tag {tag!r}")
+
+
+def evaluate(tree: Any, candidate: list[Any], reference: list[Any]) -> Any:
+    """Evaluate a planned test; ``candidate``/``reference`` hold each operand's report
+    (``{"v": encoded}`` or ``{"!": error}``). Short-circuits like Python."""
+    kind = tree[0]
+    ev = lambda t: evaluate(t, candidate, reference)  # noqa: E731
+    if kind == "const":
+        return tree[1]
+    if kind in ("cand", "ref"):
+        reports = candidate if kind == "cand" else reference
+        got = reports[tree[1]] if tree[1] < len(reports) else None
+        if not isinstance(got, dict):
+            raise OperandError("no value was reported")
+        if "!" in got:
+            raise OperandError(str(got["!"]))
+        return decode(got.get("v"))
+    if kind in ("tuple", "list", "set"):
+        values = [ev(t) for t in tree[1]]
+        return {"tuple": tuple, "list": list, "set": set}[kind](values)
+    if kind == "dict":
+        return {ev(k): ev(v) for k, v in tree[1]}
+    if kind == "cmp":
+        ops, operands = tree[1], tree[2]
+        left = ev(operands[0])
+        for op, right_tree in zip(ops, operands[1:], strict=False):
+            right = ev(right_tree)
+            if not _CMP[op](left, right):
+                return False
+            left = right
+        return True
+    if kind == "and":
+        value = True
+        for t in tree[1]:
+            value = ev(t)
+            if not value:
+                return value
+        return value
+    if kind == "or":
+        value = False
+        for t in tree[1]:
+            value = ev(t)
+            if value:
+                return value
+        return value
+    if kind == "not":
+        return not ev(tree[1])
+    if kind == "neg":
+        return -ev(tree[1])
+    if kind == "pos":
+        return +ev(tree[1])
+    if kind == "bin":
+        left, right = ev(tree[2]), ev(tree[3])
+        _guard(tree[1], left, right)
+        return _BIN[tree[1]](left, right)
+    if kind == "call":
+        args = [ev(t) for t in tree[2]]
+        kwargs = {k: ev(t) for k, t in tree[3].items()}
+        return tree[1](*args, **kwargs)
+    raise OperandError(f"unknown plan node {kind!r}")
+
+
+def _guard(op: type, left: Any, right: Any) -> None:
+    """Keep outside arithmetic small: the host must not be made to build a huge value."""
+    if op is ast.Pow and isinstance(left, int) and isinstance(right, int):
+        if right > 0 and abs(left) > 1 and right * max(abs(left).bit_length(), 1) > MAX_POW_BITS:
+            raise OperandError("power too large to check")
+    if op is ast.Mult:
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) \
+                    and len(seq) * max(n, 0) > MAX_ITEMS:
+                raise OperandError("repetition too large to check")
+
+
+def judge_test(plan: TestPlan, candidate: list[Any], reference: list[Any]) -> tuple[bool, str]:
+    """(passed, why not) for one test."""
+    try:
+        value = evaluate(plan.tree, candidate, reference)
+        return (True, "") if value else (False, _explain_failure(plan, candidate, reference))
+    except OperandError as exc:
+        return False, str(exc)
+    except Exception as exc:  # noqa: BLE001  (e.g. TypeError comparing a list with an int)
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def _explain_failure(plan: TestPlan, candidate: list[Any], reference: list[Any]) -> str:
+    tree = plan.tree
+    if tree[0] == "cmp" and len(tree[1]) == 1 and tree[1][0] is ast.Eq:
+        try:
+            got = evaluate(tree[2][0], candidate, reference)
+            want = evaluate(tree[2][1], candidate, reference)
+            return f"got {_short(got)}, expected {_short(want)}"
+        except Exception:  # noqa: BLE001
+            pass
+    return "assertion failed"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
