@@ -55,7 +55,7 @@ def print_table(rows: list[Result]) -> None:
                          f"{r.ratio:.3f}", r.target, "yes" if r.meets else "NO") for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from reasonlab.tasks.registry import register, unregister
 def test_item_round_trip_keeps_every_field(tmp_path):
     item = Item(id="t-1", task="t", domain="d", difficulty=3, prompt="p?", answer="42",
                 verifier="numeric", meta={"seed": 0, "version": 1}, teacher="<answer>42</answer>",
-                tests=["assert f(1) == 2"], spec="be nice", extra={"io": [{"stdin": "", "stdout": "1"}]})
+                tests=["assert f(1) == 2"], spec="be nice",
+                extra={"io": [{"stdin": "", "stdout": "1"}]})
     path = tmp_path / "items.jsonl"
     write_jsonl(path, [item.to_dict()])
     (back,) = load_items(str(path))

@@ -7,8 +7,14 @@ from reasonlab.tasks import files as _files  # noqa: F401  (registers the file: 
 from reasonlab.tasks import gym as _gym  # noqa: F401  (registers the gym: prefix)
 from reasonlab.tasks.base import Problem, ProceduralTask, Task, TaskConfig, item_id
 from reasonlab.tasks.item import Item, load_items
-from reasonlab.tasks.registry import (TaskInfo, family_names, get_task, list_tasks, register,
-                                      task_info)
+from reasonlab.tasks.registry import (
+                                      TaskInfo,
+                                      family_names,
+                                      get_task,
+                                      list_tasks,
+                                      register,
+                                      task_info,
+)
 
 __all__ = ["Item", "Problem", "ProceduralTask", "Task", "TaskConfig", "TaskInfo", "family_names",
            "get_task", "item_id", "list_tasks", "load_items", "register", "task_info"]

@@ -44,7 +44,7 @@ class Task(ABC):
 
     @abstractmethod
     def item(self, index: int, difficulty: int, seed: int = 0) -> Item:
-        """The ``index``-th item at ``difficulty`` for ``seed``; the same arguments, the same item."""
+        """The ``index``-th item at ``difficulty`` for ``seed``; same arguments, same item."""
 
     def sample(self, n: int, difficulty: int, seed: int = 0, start: int = 0) -> list[Item]:
         self.check_difficulty(difficulty)
@@ -64,9 +64,35 @@ class Task(ABC):
         return {"task": self.name, "version": getattr(self, "version", None)}
 
 
+# Annotations are strings under ``from __future__ import annotations``; these are the ones
+# configs use, with what a value must be and how to say so.
+_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "an integer"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "true or false"),
+    "str": ((str,), "a string"),
+}
+
+
+def check_field_types(config: TaskConfig) -> None:
+    """``--set digits=abc`` is a clear ``ConfigError`` rather than a ``TypeError`` deep inside
+    ``validate`` or the generator."""
+    for f in dataclasses.fields(config):
+        declared = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if declared not in _FIELD_TYPES:
+            continue
+        allowed, words = _FIELD_TYPES[declared]
+        value = getattr(config, f.name)
+        # bool is a subclass of int, but `digits=true` is a mistake, not 1.
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+            raise ConfigError(f"{type(config).__name__}.{f.name} must be {words} "
+                              f"(got {value!r})", field=f.name)
+
+
 @dataclass
 class TaskConfig:
-    """Base config of a procedural family; subclasses add fields and extend ``validate``."""
+    """Base config of a procedural family; subclasses add fields and extend ``validate``
+    (field types are checked before ``validate`` runs)."""
 
     def validate(self) -> None:
         """Raise ``ConfigError`` naming the field and the fix when a setting cannot work."""
@@ -106,6 +132,7 @@ class ProceduralTask(Task):
                     raise ConfigError(f"{type(config).__name__} has no setting {key!r}; "
                                       f"known: {', '.join(sorted(names)) or 'none'}", field=key)
             config = dataclasses.replace(config, **overrides)
+        check_field_types(config)
         config.validate()
         self.config = config
 

@@ -15,7 +15,7 @@ _OPTIONAL_TEXT = ("teacher", "spec", "rubric")
 class Item:
     """A problem with everything needed to check an answer to it.
 
-    ``teacher`` is a reference completion (chain of thought in ``<think>`` then ``<answer>``) used to
+    ``teacher`` is a reference completion (reasoning in ``<think>``, then ``<answer>``) used to
     warm-start models; ``tests``/``spec``/``rubric`` serve code and judged items; ``extra`` keeps
     any other top-level field a file carried so that nothing is dropped on a round trip.
     """

@@ -6,26 +6,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reasonlab.tasks.item import Item
-from reasonlab.verifiers.base import (Verifier, make_verifier, register_verifier, safe_check,
-                                      verifier_names)
+from reasonlab.verifiers.base import (
+    Verifier,
+    make_verifier,
+    register_verifier,
+    safe_check,
+    verifier_names,
+)
+from reasonlab.verifiers.code import CodeVerifier
 from reasonlab.verifiers.compose import WeightedVerifier, parse_spec
+from reasonlab.verifiers.countdown import CountdownVerifier
 from reasonlab.verifiers.extract import Extraction, extract_answer
+from reasonlab.verifiers.gym import GymVerifier
+from reasonlab.verifiers.math import MathVerifier
 from reasonlab.verifiers.rules import ExactVerifier, FormatVerifier, NumericVerifier
 from reasonlab.verifiers.verdict import STATUSES, Verdict
+from reasonlab.verifiers.verdict import error as error_verdict
 
 # Built-in verifiers, one line each (name as items write it in their ``verifier`` field).
 register_verifier("exact", ExactVerifier)
 register_verifier("numeric", NumericVerifier)
 register_verifier("format", FormatVerifier)
-# -- more built-ins register below (one import + one line each) --
-from reasonlab.verifiers.countdown import CountdownVerifier  # noqa: E402
-register_verifier("countdown", CountdownVerifier)
-from reasonlab.verifiers.math import MathVerifier  # noqa: E402
 register_verifier("math", MathVerifier)
-from reasonlab.verifiers.code import CodeVerifier  # noqa: E402
-register_verifier("code", CodeVerifier)
-from reasonlab.verifiers.gym import GymVerifier  # noqa: E402
+register_verifier("countdown", CountdownVerifier)
 register_verifier("gym", GymVerifier)
+register_verifier("code", CodeVerifier)
 
 _cache: dict[str, Verifier] = {}
 
@@ -56,8 +61,6 @@ def verify_many(pairs: Sequence[tuple[Item, str]], *, verifier: str | None = Non
                 progress: bool = False) -> list[Verdict]:
     """Check many (item, completion) pairs, batching per verifier so pools are used; the result
     is in the order of ``pairs``. ``verifier`` overrides each item's own field."""
-    from reasonlab.verifiers.verdict import error as error_verdict
-
     groups: dict[str, list[int]] = {}
     for index, (item, _) in enumerate(pairs):
         groups.setdefault(verifier or item.verifier, []).append(index)
@@ -77,7 +80,7 @@ def verify_many(pairs: Sequence[tuple[Item, str]], *, verifier: str | None = Non
             except Exception as exc:  # noqa: BLE001
                 verdicts = [error_verdict(pairs[i][0].id, f"{spec} verifier crashed: {exc!r}")
                             for i in chunk]
-            for i, verdict in zip(chunk, verdicts):
+            for i, verdict in zip(chunk, verdicts, strict=True):
                 results[i] = verdict
             if bar is not None:
                 bar.update(len(chunk))

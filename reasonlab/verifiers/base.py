@@ -36,7 +36,7 @@ class Verifier(ABC):
     def versions(self) -> dict[str, str]:
         return {self.name: self.version}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional hook, not abstract)
         """Release pools or connections; a closed verifier may be reopened lazily."""
 
 

@@ -15,7 +15,7 @@ _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?([A-Za-z][\w-]*)\s*$"
 
 
 def parse_spec(spec: str) -> list[tuple[float, str]]:
-    """``"0.9*math + 0.1*format"`` → ``[(0.9, "math"), (0.1, "format")]``; a bare name has weight 1."""
+    """``"0.9*math + 0.1*format"`` → ``[(0.9, "math"), (0.1, "format")]``; a bare name weighs 1."""
     terms = []
     for part in spec.split("+"):
         match = _TERM.match(part)
@@ -56,14 +56,15 @@ class WeightedVerifier(Verifier):
 
     def _combine(self, item: Item, verdicts: list[Verdict]) -> Verdict:
         components = {v.name: (d.score if d.decided else None)
-                      for (_, v), d in zip(self.parts, verdicts)}
+                      for (_, v), d in zip(self.parts, verdicts, strict=True)}
         detail = "; ".join(f"{v.name}: {d.status}{' (' + d.detail + ')' if d.detail else ''}"
-                           for (_, v), d in zip(self.parts, verdicts))
+                           for (_, v), d in zip(self.parts, verdicts, strict=True))
         primary = verdicts[0]
         undecided = [d for d in verdicts if not d.decided]
         if undecided:
             return Verdict(item.id, 0.0, undecided[0].status, primary.parsed, detail, components)
-        score = sum(w * d.score for (w, _), d in zip(self.parts, verdicts)) / self.total
+        weighted = sum(w * d.score for (w, _), d in zip(self.parts, verdicts, strict=True))
+        score = weighted / self.total
         if all(d.correct for d in verdicts):
             status = "correct"
         else:

@@ -9,8 +9,12 @@ from fractions import Fraction
 
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import Verifier, options
-from reasonlab.verifiers.extract import (MAX_ANSWER_CHARS, Extraction, extract_answer,
-                                         normalize_whitespace)
+from reasonlab.verifiers.extract import (
+    MAX_ANSWER_CHARS,
+    Extraction,
+    extract_answer,
+    normalize_whitespace,
+)
 from reasonlab.verifiers.verdict import Verdict, correct, error, unparsable, wrong
 
 
@@ -67,7 +71,7 @@ def parse_number(text: str) -> Fraction | float | None:
 
 
 class NumericVerifier(Verifier):
-    """Equal within ``rel_tol`` (default 1e-6) or ``abs_tol`` (default 1e-9) from ``meta.verify``."""
+    """Equal within ``rel_tol`` (default 1e-6) or ``abs_tol`` (default 1e-9), from meta.verify."""
 
     name = "numeric"
     version = "1"

@@ -29,7 +29,7 @@ class Verdict:
 
     @property
     def decided(self) -> bool:
-        """False when the verifier failed (error/timeout): the score says nothing about the answer."""
+        """False when the verifier failed (error/timeout): the score says nothing of the answer."""
         return self.status not in ("error", "timeout")
 
     @property

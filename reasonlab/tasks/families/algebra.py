@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 _LEAF, _PRODUCT, _SUM = 3, 2, 1  # precedence of what an expression is, outermost
@@ -20,7 +20,7 @@ def _signed(value: int) -> str:
 
 
 @dataclass
-class LinearEquationConfig(FamilyConfig):
+class LinearEquationConfig(TaskConfig):
     base_ops: int = 1          # operations around x at difficulty 1
     ops_per_level: int = 1     # each level wraps this many more
     max_solution: int = 20     # x is drawn from -max_solution..max_solution
@@ -28,7 +28,6 @@ class LinearEquationConfig(FamilyConfig):
     max_magnitude: int = 500   # no intermediate value exceeds this in absolute value
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_ops <= 20, "base_ops", "must be in 1..20")
         self.check(0 <= self.ops_per_level <= 3, "ops_per_level", "must be in 0..3")
         self.check(0 <= self.max_solution <= 10 ** 6, "max_solution", "must be in 0..1000000")

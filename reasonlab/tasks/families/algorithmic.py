@@ -7,19 +7,18 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 
 @dataclass
-class SortingConfig(FamilyConfig):
+class SortingConfig(TaskConfig):
     base_count: int = 3        # numbers to sort at difficulty 1
     count_per_level: int = 1   # each level adds this many numbers
     max_value: int = 99        # numbers are drawn from 0..max_value (repeats allowed)
 
     def validate(self) -> None:
-        super().validate()
         self.check(2 <= self.base_count <= 30, "base_count", "must be in 2..30")
         self.check(0 <= self.count_per_level <= 5, "count_per_level", "must be in 0..5")
         self.check(1 <= self.max_value <= 10 ** 6, "max_value", "must be in 1..1000000")

@@ -7,19 +7,17 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
 from reasonlab.tasks.registry import register
 
 
 @dataclass
-class AdditionConfig(FamilyConfig):
+class AdditionConfig(TaskConfig):
     base_digits: int = 1        # digits per number at difficulty 1
     digits_per_level: int = 1   # each level adds this many columns
     addends_every: int = 3      # one more addend every this many levels (2 addends at level 1)
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_digits <= 20, "base_digits", "must be in 1..20")
         self.check(0 <= self.digits_per_level <= 5, "digits_per_level", "must be in 0..5")
         self.check(1 <= self.addends_every <= 20, "addends_every", "must be in 1..20")
@@ -63,14 +61,13 @@ class Addition(ProceduralTask):
 
 
 @dataclass
-class MultiplicationConfig(FamilyConfig):
+class MultiplicationConfig(TaskConfig):
     top_digits: int = 2          # digits of the first factor at difficulty 1
     bottom_digits: int = 1       # digits of the second factor at difficulty 1
     top_every: int = 2           # the first factor gains a digit every this many levels
     bottom_every: int = 2        # the second factor (one more partial product) likewise
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.top_digits <= 12, "top_digits", "must be in 1..12")
         self.check(1 <= self.bottom_digits <= 12, "bottom_digits", "must be in 1..12")
         self.check(1 <= self.top_every <= 20, "top_every", "must be in 1..20")

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -21,14 +21,13 @@ _LEAF = 3
 
 
 @dataclass
-class CountdownConfig(FamilyConfig):
+class CountdownConfig(TaskConfig):
     base_numbers: int = 2       # numbers to combine at difficulty 1
     numbers_per_level: int = 1  # each level adds this many numbers (one more step each)
     max_number: int = 10        # given numbers are drawn from 1..max_number
     max_value: int = 1000       # no product in the solution exceeds this
 
     def validate(self) -> None:
-        super().validate()
         self.check(2 <= self.base_numbers <= 8, "base_numbers", "must be in 2..8")
         self.check(0 <= self.numbers_per_level <= 2, "numbers_per_level", "must be in 0..2")
         self.check(2 <= self.max_number <= 1000, "max_number", "must be in 2..1000")

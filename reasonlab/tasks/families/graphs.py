@@ -9,8 +9,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 
@@ -27,14 +27,13 @@ def bfs_distances(adjacency: dict[str, set[str]], source: str) -> dict[str, int]
 
 
 @dataclass
-class ShortestPathConfig(FamilyConfig):
+class ShortestPathConfig(TaskConfig):
     base_distance: int = 2       # most edges on the shortest path at difficulty 1
     distance_per_level: int = 1  # each level moves the target up to this many edges further
     extra_nodes_every: int = 1   # one more side node every this many levels (1 at level 1)
     extra_edges_percent: int = 30  # extra edges (that create no shortcut), % of the node count
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_distance <= 15, "base_distance", "must be in 1..15")
         self.check(0 <= self.distance_per_level <= 2, "distance_per_level", "must be in 0..2")
         self.check(1 <= self.extra_nodes_every <= 10, "extra_nodes_every", "must be in 1..10")

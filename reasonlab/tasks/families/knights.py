@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 # A statement is (kind, a, b): "is" / "isnt" about one person a (b unused), "and" / "or" /
@@ -87,13 +87,12 @@ def _knight_masks(n: int) -> tuple[int, ...]:
 
 
 @dataclass
-class KnightsConfig(FamilyConfig):
+class KnightsConfig(TaskConfig):
     base_people: int = 2         # people on the island at difficulty 1
     people_per_level: int = 1    # each level adds this many
     two_person_percent: int = 60  # share (in %) of statements about two people
 
     def validate(self) -> None:
-        super().validate()
         self.check(2 <= self.base_people <= 8, "base_people", "must be in 2..8")
         self.check(0 <= self.people_per_level <= 1, "people_per_level", "must be in 0..1")
         # One-person claims alone never pin the answer down (flipping everyone keeps them all

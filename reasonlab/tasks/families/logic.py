@@ -8,8 +8,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 # A formula is a tree of tuples: ("var", "A"), ("lit", 1), ("!", child), (op, left, right).
@@ -43,14 +43,13 @@ def reduce_once(node: Formula) -> Formula:
 
 
 @dataclass
-class BooleanConfig(FamilyConfig):
+class BooleanConfig(TaskConfig):
     base_ops: int = 1            # binary operators at difficulty 1
     ops_per_level: int = 1       # each level adds this many
     max_variables: int = 4       # distinct variables (A, B, ...) at most
     not_percent: int = 25        # chance (in %) that a sub-formula is negated
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_ops <= 30, "base_ops", "must be in 1..30")
         self.check(0 <= self.ops_per_level <= 4, "ops_per_level", "must be in 0..4")
         self.check(1 <= self.max_variables <= 26, "max_variables", "must be in 1..26")
@@ -125,14 +124,13 @@ def _value(node: Formula, values: dict[str, int]) -> int:
 
 
 @dataclass
-class DeductionConfig(FamilyConfig):
+class DeductionConfig(TaskConfig):
     base_chain: int = 1          # rules to chain from a fact to the question at difficulty 1
     chain_per_level: int = 1     # each level lengthens the chain by this many rules
     distractors_every: int = 1   # one more irrelevant rule every this many levels (1 at level 1)
     and_every: int = 3           # one more two-premise rule in the chain every this many levels
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_chain <= 12, "base_chain", "must be in 1..12")
         self.check(0 <= self.chain_per_level <= 2, "chain_per_level", "must be in 0..2")
         self.check(1 <= self.distractors_every <= 10, "distractors_every", "must be in 1..10")

@@ -8,20 +8,19 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 
 @dataclass
-class GcdConfig(FamilyConfig):
+class GcdConfig(TaskConfig):
     base_steps: int = 2        # division steps Euclid's algorithm takes at difficulty 1
     steps_per_level: int = 1   # each level adds this many
     max_gcd: int = 12          # the answer is drawn from 1..max_gcd
     max_quotient: int = 3      # quotients in the division chain are drawn from 1..max_quotient
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_steps <= 20, "base_steps", "must be in 1..20")
         self.check(0 <= self.steps_per_level <= 3, "steps_per_level", "must be in 0..3")
         self.check(1 <= self.max_gcd <= 1000, "max_gcd", "must be in 1..1000")
@@ -65,14 +64,13 @@ class Gcd(ProceduralTask):
 
 
 @dataclass
-class ModexpConfig(FamilyConfig):
+class ModexpConfig(TaskConfig):
     base_bits: int = 2         # bits of the exponent at difficulty 1
     bits_per_level: int = 1    # each level adds this many (one more squaring each)
     min_modulus: int = 5
     max_modulus: int = 40
 
     def validate(self) -> None:
-        super().validate()
         self.check(2 <= self.base_bits <= 30, "base_bits", "must be in 2..30")
         self.check(0 <= self.bits_per_level <= 4, "bits_per_level", "must be in 0..4")
         self.check(3 <= self.min_modulus <= 10 ** 6, "min_modulus", "must be in 3..1000000")

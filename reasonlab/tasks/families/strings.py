@@ -8,20 +8,19 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.tasks.base import Problem, ProceduralTask
-from reasonlab.tasks.families.common import FamilyConfig, level
+from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig
+from reasonlab.tasks.families.common import level
 from reasonlab.tasks.registry import register
 
 
 @dataclass
-class StringOpsConfig(FamilyConfig):
+class StringOpsConfig(TaskConfig):
     base_ops: int = 1            # edits to apply at difficulty 1
     ops_per_level: int = 1       # each level adds this many
     base_length: int = 4         # letters in the starting word at difficulty 1
     length_every: int = 2        # one more letter every this many levels
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_ops <= 30, "base_ops", "must be in 1..30")
         self.check(0 <= self.ops_per_level <= 4, "ops_per_level", "must be in 0..4")
         self.check(3 <= self.base_length <= 20, "base_length", "must be in 3..20")
@@ -89,14 +88,13 @@ def _apply(rng: random.Random, kind: str, s: str) -> tuple[str, str]:
 
 
 @dataclass
-class CountingConfig(FamilyConfig):
+class CountingConfig(TaskConfig):
     base_length: int = 6         # letters in the string at difficulty 1
     length_per_level: int = 4    # each level adds this many (one more chunk of work)
     alphabet: int = 3            # letters drawn from the first `alphabet` of a..z
     chunk: int = 4               # the teacher counts this many letters per line
 
     def validate(self) -> None:
-        super().validate()
         self.check(1 <= self.base_length <= 200, "base_length", "must be in 1..200")
         self.check(0 <= self.length_per_level <= 20, "length_per_level", "must be in 0..20")
         self.check(2 <= self.alphabet <= 26, "alphabet", "must be in 2..26")
