@@ -68,7 +68,7 @@ class Model(ABC):
         can append results to disk as they arrive). Never raises for one bad prompt: that
         prompt's Generation has ``finish_reason == "error"`` and ``error`` set."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Free memory, threads or connections."""
 
     def info(self) -> dict:

@@ -1,0 +1,35 @@
+"""Generation backends behind one interface (:class:`Model`), chosen by a spec string:
+
+- ``PATH`` — a local Hugging Face checkpoint folder (:mod:`reasonlab.models.local`);
+- ``openai:BASE_URL#MODEL`` — any OpenAI-compatible endpoint
+  (:mod:`reasonlab.models.openai_client`);
+- ``vllm:PATH`` — vLLM in process, when the optional ``vllm`` extra is installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reasonlab.errors import InputError
+from reasonlab.models.base import Generation, Model, SamplingParams
+
+__all__ = ["Generation", "Model", "SamplingParams", "load_model"]
+
+
+def load_model(spec: str, **options) -> Model:
+    """Open the backend ``spec`` names; ``options`` go to that backend's constructor."""
+    if spec.startswith("openai:"):
+        from reasonlab.models.openai_client import OpenAIModel
+
+        return OpenAIModel.from_spec(spec, **options)
+    if spec.startswith("vllm:"):
+        from reasonlab.models.vllm_backend import VLLMModel
+
+        return VLLMModel(spec.removeprefix("vllm:"), **options)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError("no such model folder (expected a local checkpoint folder, "
+                         "openai:BASE_URL#MODEL or vllm:PATH)", file=spec, field="model")
+    from reasonlab.models.local import LocalModel
+
+    return LocalModel(path, **options)

@@ -1,0 +1,258 @@
+"""The local backend: a Hugging Face checkpoint folder, decoded in batches by a lean loop.
+
+Why not ``model.generate``: the loop here needs per-row control that ``generate`` does not
+offer cheaply — budget forcing (insert tokens into one row, mask out an early ``</think>``),
+the probabilities of the answer tokens, per-row stop strings that stay in the text — and it
+drops finished rows from the batch so the rest decode faster. Prompts are sorted by length
+and left-padded; positions come from the attention mask, so masked-out tokens leave no gap.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reasonlab.errors import ConfigError, InputError
+from reasonlab.models.base import Generation, Model, SamplingParams
+from reasonlab.models.rowstate import ForcingPlan, RowState
+
+
+def check_params(params: SamplingParams) -> None:
+    """Reject settings that cannot work, saying which field and why."""
+    if params.max_tokens < 1:
+        raise ConfigError("must be >= 1", field="max_tokens")
+    if params.temperature < 0:
+        raise ConfigError("must be >= 0 (0 = greedy)", field="temperature")
+    if not 0 < params.top_p <= 1:
+        raise ConfigError("must be in (0, 1]", field="top_p")
+    if params.top_k < 0:
+        raise ConfigError("must be >= 0 (0 = off)", field="top_k")
+    budget, least = params.thinking_budget, params.min_thinking_tokens
+    if budget is not None and budget < 1:
+        raise ConfigError("must be >= 1 or null", field="thinking_budget")
+    if budget is not None and least is not None and least > budget:
+        raise ConfigError(f"min_thinking_tokens ({least}) exceeds thinking_budget ({budget})",
+                          field="min_thinking_tokens")
+
+
+class LocalModel(Model):
+    """Batched generation with a KV cache from a local checkpoint folder."""
+
+    def __init__(self, path: str | Path, *, batch_size: int = 64, device: str = "auto",
+                 dtype: str = "auto", chat_template: bool = False, progress: bool = True):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        folder = Path(path)
+        if not (folder / "config.json").is_file():
+            raise InputError("not a model folder (no config.json)", file=str(folder))
+        if batch_size < 1:
+            raise ConfigError("must be >= 1", field="batch_size")
+        self.name = str(path)
+        self.batch_size = batch_size
+        self.progress = progress
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(self.device)
+        self.model.eval()
+        self.use_chat_template = chat_template and bool(self.tokenizer.chat_template)
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer.padding_side = "left"
+        eos = self.model.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos]
+        self.eos_ids = frozenset(i for i in eos + [self.tokenizer.eos_token_id] if i is not None)
+        self._pieces: dict[int, str] = {}
+        # transformers renamed the forward's `past_key_values` to `cache` during 5.x.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+
+    def info(self) -> dict:
+        return {**super().info(), "parameters": sum(p.numel() for p in self.model.parameters()),
+                "device": str(self.device), "batch_size": self.batch_size}
+
+    def close(self) -> None:
+        self.model = None
+
+    # -- text <-> tokens ------------------------------------------------------------------
+    def piece(self, token: int) -> str:
+        text = self._pieces.get(token)
+        if text is None:
+            text = self._pieces[token] = self.tokenizer.decode([token])
+        return text
+
+    def render(self, prompt: str) -> str:
+        if not self.use_chat_template:
+            return prompt
+        return self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+
+    def encode(self, text: str) -> list[int]:
+        # A chat template writes its own special tokens; a raw prompt gets the tokenizer's.
+        return self.tokenizer(text, add_special_tokens=not self.use_chat_template)["input_ids"]
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    # -- generation -----------------------------------------------------------------------
+    def generate(self, prompts: Sequence[str], params: SamplingParams,
+                 on_done: Callable[[int, Generation], None] | None = None) -> list[Generation]:
+        import torch
+        from tqdm import tqdm
+
+        check_params(params)
+        plan = ForcingPlan(close_ids=self._ids("\n</think>"), answer_ids=self._ids("\n<answer>"),
+                           wait_ids=self._ids(params.wait_text),
+                           thinking_budget=params.thinking_budget,
+                           min_thinking_tokens=params.min_thinking_tokens)
+        generator = None
+        if params.seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(params.seed)
+        rendered = [self.render(p) for p in prompts]
+        encoded = [self.encode(p) for p in rendered]
+        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+        results: list[Generation | None] = [None] * len(prompts)
+
+        def finish(i: int, gen: Generation) -> None:
+            results[i] = gen
+            bar.update(1)
+            if on_done is not None:
+                on_done(i, gen)
+
+        with tqdm(total=len(prompts), desc="generate", unit="prompt",
+                  disable=not self.progress or None) as bar:
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start:start + self.batch_size]
+                try:
+                    self._decode_batch([rendered[i] for i in chunk], [encoded[i] for i in chunk],
+                                       params, plan, generator,
+                                       lambda j, gen, chunk=chunk: finish(chunk[j], gen))
+                except (RuntimeError, ValueError, IndexError) as exc:
+                    # One prompt must not sink the rest: report the failure on each prompt of
+                    # the batch that has no result yet (OOM, a too-long prompt, ...).
+                    for i in chunk:
+                        if results[i] is None:
+                            finish(i, Generation(text="", finish_reason="error",
+                                                 prompt_tokens=len(encoded[i]),
+                                                 error=f"{type(exc).__name__}: {exc}"))
+        return [r for r in results if r is not None]
+
+    def _decode_batch(self, prompts: list[str], encoded: list[list[int]],
+                      params: SamplingParams, plan: ForcingPlan, generator,
+                      emit: Callable[[int, Generation], None]) -> None:
+        import torch
+        from transformers import DynamicCache
+
+        n = len(encoded)
+        width = max(len(ids) for ids in encoded)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((n, width), pad, dtype=torch.long)
+        mask = torch.zeros((n, width), dtype=torch.long)
+        for j, ids in enumerate(encoded):
+            input_ids[j, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
+            mask[j, width - len(ids):] = 1
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        stops = [s for s in params.stop if s]
+        rows = [RowState(prompt=p, max_tokens=params.max_tokens, stops=stops,
+                         plan=plan, eos_ids=self.eos_ids, piece_of=self.piece) for p in prompts]
+        batch = list(range(n))      # row index of each batch position
+        t0 = time.perf_counter()
+        cache = DynamicCache(config=self.model.config)
+        with torch.inference_mode():
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                             use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+            logits = out.logits[:, -1, :]
+            # Forcing and wait-replacement cost steps; bound them so a loop cannot run forever.
+            max_steps = 4 * params.max_tokens + 64
+            for step in range(max_steps):
+                col = width + step
+                tokens, logprobs = sample(logits, params, generator)
+                feed = torch.full((len(batch),), pad, dtype=torch.long)
+                new_col = torch.ones((len(batch), 1), dtype=torch.long)
+                dead = []
+                for j, r in enumerate(batch):
+                    row = rows[r]
+                    if row.finished:
+                        new_col[j, 0] = 0
+                        dead.append(j)
+                        continue
+                    forced = row.next_forced()
+                    if forced is None:
+                        masked = row.accept(tokens[j], logprobs[j], col)
+                    else:
+                        masked = row.accept(forced, None, col)
+                    for c in masked:
+                        mask[j, c] = 0
+                    if row.finished:
+                        row.latency_s = time.perf_counter() - t0
+                        emit(r, self._to_generation(row, len(encoded[r])))
+                        new_col[j, 0] = 0
+                        dead.append(j)
+                    else:
+                        feed[j] = row.to_feed
+                if len(dead) == len(batch):
+                    break
+                mask = torch.cat([mask, new_col.to(self.device)], dim=1)
+                # Dropping finished rows copies the cache, so do it once enough have piled up.
+                if dead and len(dead) * 4 >= len(batch):
+                    keep = [j for j in range(len(batch)) if j not in set(dead)]
+                    index = torch.tensor(keep, dtype=torch.long, device=self.device)
+                    cache.batch_select_indices(index)
+                    mask, feed = mask[index], feed[index.cpu()]
+                    batch = [batch[j] for j in keep]
+                positions = mask.sum(-1, keepdim=True) - 1
+                out = self.model(input_ids=feed.view(-1, 1).to(self.device), attention_mask=mask,
+                                 position_ids=positions, use_cache=True,
+                                 **{self._cache_kw: cache})
+                logits = out.logits[:, -1, :]
+        for r in batch:
+            row = rows[r]
+            if not row.finished:
+                row.finished, row.finish_reason = True, "length"
+                row.latency_s = time.perf_counter() - t0
+                emit(r, self._to_generation(row, len(encoded[r])))
+
+    def _to_generation(self, row: RowState, prompt_tokens: int) -> Generation:
+        text = self.tokenizer.decode(row.ids, skip_special_tokens=True)
+        if row.finish_reason == "stop":
+            # A multi-character token may carry text past the stop string: cut right after it.
+            ends = [text.find(s) + len(s) for s in row.stops if s and s in text]
+            if ends:
+                text = text[:min(ends)]
+        return Generation(
+            text=text, prompt_tokens=prompt_tokens, completion_tokens=len(row.ids),
+            thinking_tokens=row.thinking_tokens,
+            answer_tokens=len(row.ids) - row.thinking_tokens,
+            token_confidence=row.answer_confidence(), finish_reason=row.finish_reason,
+            latency_s=row.latency_s)
+
+
+def sample(logits, params: SamplingParams, generator) -> tuple[list[int], list[float]]:
+    """Pick one token per row; also return its log-probability under the model's own
+    (untempered) distribution, which is what answer-token confidence is built from."""
+    import torch
+
+    logits = logits.float()
+    if params.temperature == 0:
+        chosen = logits.argmax(dim=-1, keepdim=True)
+    else:
+        scores = logits / params.temperature
+        if params.top_k > 0:
+            kth = torch.topk(scores, min(params.top_k, scores.shape[-1]), dim=-1).values[:, -1:]
+            scores = scores.masked_fill(scores < kth, float("-inf"))
+        if params.top_p < 1.0:
+            sorted_scores, sorted_idx = torch.sort(scores, dim=-1, descending=True)
+            cum = sorted_scores.softmax(-1).cumsum(-1)
+            # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
+            drop_sorted = (cum - sorted_scores.softmax(-1)) >= params.top_p
+            drop = drop_sorted.scatter(-1, sorted_idx, drop_sorted)
+            scores = scores.masked_fill(drop, float("-inf"))
+        probs = scores.softmax(-1)
+        chosen = torch.multinomial(probs, 1, generator=generator)
+    logprob = logits.gather(-1, chosen) - logits.logsumexp(-1, keepdim=True)
+    return chosen.view(-1).tolist(), logprob.view(-1).tolist()
