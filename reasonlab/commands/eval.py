@@ -1,0 +1,138 @@
+"""``reasonlab eval``: run a suite against a model into a resumable run folder, and
+``reasonlab eval transfer BASE TRAINED --trained-tasks a,b``: the transfer between two runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from reasonlab.errors import ConfigError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval", help="evaluate a model on a suite (accuracy, calibration, compute, transfer)",
+        description="reasonlab eval --model SPEC --suite NAME|FILE --out DIR   runs the suite "
+                    "(rerun the same command to resume);  reasonlab eval transfer BASE TRAINED "
+                    "--trained-tasks a,b   compares two run folders (writes TRAINED/transfer.json)")
+    p.add_argument("action", nargs="*", metavar="transfer BASE TRAINED",
+                   help="optional: 'transfer' and two run folders")
+    p.add_argument("--model", help="a local checkpoint folder or openai:BASE_URL#MODEL")
+    p.add_argument("--suite", help="a built-in suite (smoke, generalization) or a suite YAML file")
+    p.add_argument("--out", help="run folder (created; an existing one is resumed)")
+    p.add_argument("--limit", type=int, help="at most this many items per task × difficulty")
+    p.add_argument("--batch-size", type=int, default=64, help="prompts per generate call")
+    p.add_argument("--max-tokens", type=int, help="override the suite's max_tokens")
+    p.add_argument("--temperature", type=float, help="override the suite's temperature")
+    p.add_argument("--samples", type=int, help="samples per item (all tasks)")
+    p.add_argument("--items", type=int, help="items per task × difficulty (all tasks)")
+    p.add_argument("--seed", type=int, help="override the suite's seed")
+    p.add_argument("--confidence", action="store_true", default=None,
+                   help="ask for a verbalized 'Confidence: NN%%' line")
+    p.add_argument("--budgets", help="thinking budgets to sweep, e.g. 16,32,64 (local models)")
+    p.add_argument("--prices", help="USD per 1M input,output tokens, e.g. 0.15,0.60")
+    p.add_argument("--baseline", help="a base run folder: add the transfer to this summary")
+    p.add_argument("--trained-tasks", help="comma-separated tasks (or domains) trained on")
+    p.add_argument("--threads", type=int, help="CPU threads for a local model (default: 1 "
+                                               "for models under 20M parameters, else torch's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def _numbers(text: str | None, flag: str, kind: type, count: int | None = None) -> list | None:
+    if text is None:
+        return None
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"expects comma-separated numbers, got {text!r}", field=flag) from None
+    if not values or (count is not None and len(values) != count):
+        raise ConfigError(f"expects {count or 'some'} comma-separated numbers, got {text!r}",
+                          field=flag)
+    if any(v < 0 for v in values):
+        raise ConfigError(f"values must be non-negative, got {text!r}", field=flag)
+    return values
+
+
+def _names(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action:
+        return run_transfer(args)
+    missing = [flag for flag, value in (("--model", args.model), ("--suite", args.suite),
+                                        ("--out", args.out)) if not value]
+    if missing:
+        raise ConfigError("is required (reasonlab eval --model SPEC --suite NAME|FILE --out DIR)",
+                          field=missing[0])
+    from reasonlab.evaluate.runner import run_eval
+    from reasonlab.evaluate.suite import load_suite
+
+    budgets = _numbers(args.budgets, "--budgets", int)
+    if budgets is not None and min(budgets) < 1:
+        raise ConfigError("budgets must be at least 1 token", field="--budgets")
+    prices = _numbers(args.prices, "--prices", float, count=2)
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"must be at least 1, got {args.threads}", field="--threads")
+    suite = load_suite(args.suite, limit=args.limit, max_tokens=args.max_tokens,
+                       temperature=args.temperature, samples=args.samples, items=args.items,
+                       seed=args.seed, confidence=args.confidence, thinking_budgets=budgets)
+    if args.trained_tasks and not args.baseline:
+        raise ConfigError("needs --baseline RUN (the run to compare against)",
+                          field="--trained-tasks")
+    summary = run_eval(args.model, suite, args.out, batch_size=args.batch_size,
+                       prices=tuple(prices) if prices else None, progress=not args.no_progress,
+                       baseline=args.baseline, trained_tasks=_names(args.trained_tasks),
+                       threads=args.threads)
+    print_summary(summary, args.out)
+    return 0
+
+
+def print_summary(summary: dict, out: str) -> None:
+    """A short table on stderr; the full numbers are in summary.json."""
+    def pct(value: float | None) -> str:
+        return "  n/a" if value is None else f"{100 * value:5.1f}"
+
+    err = sys.stderr
+    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'n':>6}{'err':>5}{'think':>7}", file=err)
+    rows = list(summary["tasks"].items()) + [("overall", summary["overall"])]
+    for name, block in rows:
+        ci = block.get("ci95")
+        ci_text = f"{pct(ci[0])}-{pct(ci[1]).strip()}" if ci else "n/a"
+        think = block.get("mean_thinking_tokens")
+        print(f"{name:<22}{pct(block['accuracy']):>6}  {ci_text:>13}{block['n']:>6}"
+              f"{block['errors'] + block['timeouts']:>5}"
+              f"{'' if think is None else f'{think:.0f}':>7}", file=err)
+    cal = summary["calibration"]
+    if cal["n"]:
+        print(f"calibration (n={cal['n']}): ece {pct(cal['ece']).strip()}%, brier "
+              f"{cal['brier']:.3f}, rms(hle) {pct(cal['rms_hle']).strip()}%", file=err)
+    if "transfer" in summary:
+        index = summary["transfer"]["transferability_index"]
+        print(f"transferability index: {'undefined' if index is None else f'{index:.2f}'} "
+              f"{summary['transfer']['transferability_note']}", file=err)
+    print(f"summary: {out}/summary.json", file=err)
+
+
+def run_transfer(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reasonlab.evaluate.transfer import transfer
+    from reasonlab.jsonl import atomic_writer
+
+    if len(args.action) != 3 or args.action[0] != "transfer":
+        raise ConfigError("expected `reasonlab eval transfer BASE TRAINED --trained-tasks a,b`, "
+                          f"got {' '.join(args.action)!r}", field="eval")
+    _, base, trained = args.action
+    result = transfer(base, trained, trained_tasks=_names(args.trained_tasks))
+    out = Path(args.out) if args.out else Path(trained) / "transfer.json"
+    with atomic_writer(out) as handle:
+        json.dump(result, handle, indent=2)
+        handle.write("\n")
+    index = result["transferability_index"]
+    print(f"transferability index: {'undefined' if index is None else f'{index:.3f}'}"
+          f"{' (' + result['transferability_note'] + ')' if result['transferability_note'] else ''}"
+          f"; written to {out}", file=sys.stderr)
+    return 0

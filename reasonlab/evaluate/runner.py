@@ -1,0 +1,310 @@
+"""Running a suite against a model into a run folder, resumably.
+
+The suite expands into work units — (item, sample) with the stable key ``(id, sample)`` — in a
+fixed order. Each finished sample is verified and appended to ``samples.jsonl`` as one line,
+flushed at once (fsync'd every few seconds), so a run killed at any point, even by SIGKILL,
+resumes where it stopped: rerunning the same command skips the keys already on disk, after
+cutting off a torn last line. A folder made with a materially different configuration is
+refused rather than mixed. A lock file keeps two runs from writing one folder.
+
+Run folder: ``config.yaml`` (resolved), ``samples.jsonl``, ``summary.json``; a thinking-budget
+sweep adds one sub-folder per budget (``budget-<B>/``, each a run folder of its own).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reasonlab import __version__
+from reasonlab.errors import ConfigError, InputError
+from reasonlab.evaluate.prompting import build_prompt, choose_confidence
+from reasonlab.evaluate.runfolder import (
+    SAMPLES,
+    SampleWriter,
+    check_or_write_config,
+    folder_lock,
+    previous_model_info,
+    read_samples,
+)
+from reasonlab.evaluate.suite import Suite
+from reasonlab.models.base import Generation, Model, SamplingParams
+from reasonlab.tasks.item import Item
+
+FLUSH_EVERY_S = 1.0   # longest a finished sample waits to be verified and written
+
+
+@dataclass
+class WorkUnit:
+    """One sample to generate: ``position`` is its place in the suite's full expansion."""
+
+    item: Item
+    sample: int
+    position: int
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.item.id, self.sample
+
+
+def expand(suite: Suite) -> list[WorkUnit]:
+    """Every (item, sample) of the suite in a fixed order: task entries as listed, difficulties
+    ascending, items by index, samples by number (so an item's samples sit side by side)."""
+    from reasonlab.tasks import get_task
+
+    units: list[WorkUnit] = []
+    for entry in suite.tasks:
+        task = get_task(entry.task, **entry.config)
+        for difficulty in entry.difficulties:
+            for item in task.sample(entry.items, difficulty, seed=suite.seed):
+                for sample in range(entry.samples):
+                    units.append(WorkUnit(item, sample, len(units)))
+    return units
+
+
+def resolved_config(suite: Suite, model_spec: str, *, batch_size: int,
+                    thinking_budget: int | None, min_thinking: int | None,
+                    prices: tuple[float, float] | None) -> dict[str, Any]:
+    """What config.yaml records: enough to rerun the evaluation and to tell whether a folder can
+    be resumed with the current settings."""
+    return {
+        "reasonlab_version": __version__,
+        "model": model_spec,
+        "suite_source": suite.source,
+        "suite": suite.to_dict(),
+        "thinking_budget": thinking_budget,
+        "min_thinking_tokens": min_thinking,
+        "batch_size": batch_size,
+        "prices": list(prices) if prices else None,
+    }
+
+
+def sample_row(unit: WorkUnit, gen: Generation, model_name: str,
+               thinking_budget: int | None) -> dict[str, Any]:
+    """The eval-sample line (DESIGN "Data contracts") before its verdict is attached. The item's
+    teacher trace is left out: it is a reference completion, not part of what was evaluated."""
+    row = unit.item.to_dict()
+    row.pop("teacher", None)
+    completion = gen.full_text
+    confidence, source = choose_confidence(gen.text, gen.token_confidence)
+    row.update({
+        "model": model_name, "sample": unit.sample, "completion": completion,
+        "thinking_tokens": gen.thinking_tokens, "answer_tokens": gen.answer_tokens,
+        "prompt_tokens": gen.prompt_tokens, "completion_tokens": gen.completion_tokens,
+        "confidence": confidence, "confidence_source": source,
+        "token_confidence": gen.token_confidence, "finish_reason": gen.finish_reason,
+        "latency_s": round(gen.latency_s, 4), "thinking_budget": thinking_budget,
+    })
+    if gen.error:
+        row["error"] = gen.error
+    return row
+
+
+class _Sink:
+    """Receives finished generations, verifies them a few at a time and appends their lines."""
+
+    def __init__(self, writer: SampleWriter, bar: Any, model_name: str,
+                 thinking_budget: int | None, every: int = 8):
+        self.writer, self.bar, self.model_name = writer, bar, model_name
+        self.thinking_budget, self.every = thinking_budget, every
+        self.batch: list[WorkUnit] = []
+        self.reported: set[int] = set()
+        self.pending: list[tuple[WorkUnit, Generation]] = []
+        self.oldest = 0.0
+
+    def start(self, batch: list[WorkUnit]) -> None:
+        self.batch, self.reported = batch, set()
+
+    def on_done(self, index: int, gen: Generation) -> None:
+        self.reported.add(index)
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append((self.batch[index], gen))
+        # Verifying a few at a time lets pooled verifiers (math, code) work in parallel; the
+        # time bound keeps a slow stream of samples from waiting in memory.
+        if len(self.pending) >= self.every or time.monotonic() - self.oldest >= FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        from reasonlab.verifiers import verify_many
+        from reasonlab.verifiers.verdict import error as error_verdict
+
+        ok = [(u, g) for u, g in self.pending if g.finish_reason != "error"]
+        verdicts = iter(verify_many([(u.item, g.full_text) for u, g in ok]))
+        for unit, gen in self.pending:
+            row = sample_row(unit, gen, self.model_name, self.thinking_budget)
+            # A failed generation is written (so the run ends) as an undecided sample: it is
+            # counted with the errors, never as a wrong answer.
+            verdict = (error_verdict(unit.item.id, f"generation failed: {gen.error}")
+                       if gen.finish_reason == "error" else next(verdicts))
+            row["verdict"] = verdict.to_dict()
+            self.writer.write(row)
+        self.bar.update(len(self.pending))
+        self.pending.clear()
+
+
+def stop_strings(suite: Suite) -> list[str]:
+    """Stop after the answer block — unless a confidence line is asked for, which comes after
+    it; then the model's end token (or max_tokens) ends the completion."""
+    return [] if suite.confidence else ["</answer>"]
+
+
+def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
+                     thinking_budget: int | None, min_thinking: int | None,
+                     progress: bool = True, label: str = "eval") -> int:
+    """Generate, verify and append every unit not yet in ``out/samples.jsonl``; returns how many
+    were generated now."""
+    from tqdm import tqdm
+
+    path = out / SAMPLES
+    done = {(str(r["id"]), int(r["sample"])) for r in read_samples(path, repair=True)}
+    units = expand(suite)
+    todo = [u for u in units if u.key not in done]
+    if not todo:
+        return 0
+    writer = SampleWriter(path)
+    bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=label, unit="sample",
+               dynamic_ncols=True, disable=not progress, file=sys.stderr)
+    sink = _Sink(writer, bar, model.name, thinking_budget)
+    try:
+        for start in range(0, len(todo), batch_size):
+            sink.start(todo[start:start + batch_size])
+            prompts = [build_prompt(u.item.prompt, suite.template, suite.confidence)
+                       for u in sink.batch]
+            # A seed tied to the batch's first unit keeps a resumed run's sampling reproducible
+            # whenever it restarts on the same batch boundary.
+            params = SamplingParams(
+                max_tokens=suite.max_tokens, temperature=suite.temperature or 0.0,
+                top_p=suite.top_p, seed=suite.seed * 1_000_003 + sink.batch[0].position,
+                thinking_budget=thinking_budget, min_thinking_tokens=min_thinking,
+                stop=stop_strings(suite))
+            results = model.generate(prompts, params, on_done=sink.on_done)
+            for index, gen in enumerate(results):   # any the backend did not report as done
+                if index not in sink.reported:
+                    sink.on_done(index, gen)
+            sink.flush()
+    finally:
+        bar.close()
+        writer.close()
+    return len(todo)
+
+
+def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_size: int = 64,
+             prices: tuple[float, float] | None = None, progress: bool = True,
+             baseline: str | None = None, trained_tasks: list[str] | None = None,
+             threads: int | None = None) -> dict[str, Any]:
+    """Evaluate ``model`` on ``suite`` into the folder ``out`` (resuming what is there) and return
+    the summary also written to ``out/summary.json``. With ``suite.thinking_budgets`` the suite
+    runs again at each budget into ``out/budget-<B>/`` and the main summary gets the curve.
+    ``threads``: torch CPU threads while a local model generates (None = one for models under
+    ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards."""
+    from reasonlab.evaluate.summary import summarize, write_summary
+
+    if batch_size < 1:
+        raise ConfigError(f"must be at least 1, got {batch_size}", field="--batch-size")
+    spec = model if isinstance(model, str) else model.name
+    forcing = suite.thinking_budgets or suite.thinking_budget or suite.min_thinking_tokens
+    if forcing and spec.startswith("openai:"):
+        raise ConfigError("budget forcing needs a local model (it edits the token stream); an "
+                          "HTTP endpoint cannot do it", file=suite.source,
+                          field="thinking_budgets" if suite.thinking_budgets else
+                          "thinking_budget" if suite.thinking_budget else "min_thinking_tokens")
+    if isinstance(model, str) and not _is_endpoint(model) and not Path(model).exists():
+        raise InputError("no such model folder (expected a local checkpoint folder or "
+                         "openai:BASE_URL#MODEL)", file=model, field="--model")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs: list[tuple[Path, int | None, int | None]] = [
+        (out, suite.thinking_budget, suite.min_thinking_tokens)]
+    for budget in suite.thinking_budgets:
+        runs.append((out / f"budget-{budget}", budget,
+                     budget if suite.budget_mode == "exact" else None))
+    with folder_lock(out):
+        for folder, cap, floor in runs:
+            folder.mkdir(parents=True, exist_ok=True)
+            check_or_write_config(folder, resolved_config(
+                suite, spec, batch_size=batch_size, thinking_budget=cap, min_thinking=floor,
+                prices=prices))
+        loaded: Model | None = None
+        info = model.info() if isinstance(model, Model) else previous_model_info(out, spec)
+        restore_threads: int | None = None
+        try:
+            for number, (folder, cap, floor) in enumerate(runs):
+                if len(read_samples(folder / SAMPLES)) >= suite.total_samples():
+                    continue
+                if loaded is None:
+                    loaded = _load(model, batch_size)
+                    info = loaded.info()
+                    if loaded is not model:
+                        restore_threads = fit_threads(info, threads)
+                label = "eval" if number == 0 else f"eval@{cap}"
+                generate_missing(loaded, suite, folder, batch_size=batch_size,
+                                 thinking_budget=cap, min_thinking=floor, progress=progress,
+                                 label=label)
+        finally:
+            if loaded is not None and loaded is not model:
+                loaded.close()
+            if restore_threads is not None:
+                import torch
+
+                torch.set_num_threads(restore_threads)
+            from reasonlab.verifiers import close_all
+
+            close_all()
+        summaries = []
+        for folder, cap, _ in runs:
+            summary = summarize(read_samples(folder / SAMPLES), suite, model_info=info,
+                                prices=prices, thinking_budget=cap)
+            summaries.append((cap, summary))
+            if folder != out:
+                write_summary(folder, summary)
+        main = summaries[0][1]
+        if len(summaries) > 1:
+            from reasonlab.evaluate.scaling import budget_curve
+
+            main.setdefault("scaling", {})["thinking_budget"] = budget_curve(summaries)
+        if baseline:
+            from reasonlab.evaluate.transfer import transfer
+
+            main["transfer"] = transfer(baseline, main, trained_tasks=trained_tasks or [])
+        write_summary(out, main)
+    return main
+
+
+# Below this size a second CPU thread buys nothing (the matrices are too small to split), and
+# when the cores are shared its OpenMP spin-waiting made the tiny model's generation 5-17x
+# slower here (generalization suite: 89 s with one thread, 335-550 s with two).
+SMALL_MODEL_PARAMETERS = 20_000_000
+
+
+def fit_threads(info: dict[str, Any], threads: int | None) -> int | None:
+    """Set torch's CPU threads for a local model; returns the count to restore, or None."""
+    if info.get("device", "cpu") != "cpu" or "parameters" not in info:
+        return None
+    if threads is None and info["parameters"] >= SMALL_MODEL_PARAMETERS:
+        return None
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or 1)
+    return before
+
+
+def _is_endpoint(spec: str) -> bool:
+    """``openai:…`` / ``vllm:…`` specs, as opposed to a local folder path."""
+    return ":" in spec.split("/", 1)[0]
+
+
+def _load(model: Model | str, batch_size: int) -> Model:
+    if isinstance(model, Model):
+        return model
+    from reasonlab.models import load_model
+
+    if _is_endpoint(model):
+        return load_model(model)
+    # Our own bar counts samples across batches; the backend's per-call bar would only flicker.
+    return load_model(model, batch_size=batch_size, progress=False)

@@ -1,0 +1,205 @@
+"""From a run's samples to ``summary.json``: accuracy per task × difficulty, calibration, compute
+allocation, reflection, cost, test-time scaling, and the versions of everything that made them.
+
+The metric definitions live in ``metrics.py``; this module only groups samples and calls them.
+Accuracy is over decided samples (verdict not ``error``/``timeout``); see ``metrics.py``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from reasonlab import __version__
+from reasonlab.evaluate import metrics as M
+from reasonlab.evaluate.suite import Suite
+from reasonlab.jsonl import atomic_writer
+
+UNDECIDED = ("error", "timeout")
+CALIBRATION_BETA = 100   # HLE's bin size
+
+
+def status(row: dict[str, Any]) -> str:
+    return (row.get("verdict") or {}).get("status", "error")
+
+
+def is_decided(row: dict[str, Any]) -> bool:
+    return status(row) not in UNDECIDED
+
+
+def is_correct(row: dict[str, Any]) -> bool:
+    return status(row) == "correct"
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def thinking_text(completion: str) -> str:
+    """The reasoning part of a completion: inside ``<think>`` if present, else before the
+    answer block (models that skip the tags still reason before answering)."""
+    text = completion or ""
+    start = text.find("<think>")
+    end = text.find("</think>")
+    if start >= 0:
+        return text[start + 7:end if end > start else len(text)]
+    if end >= 0:
+        return text[:end]
+    answer = text.find("<answer>")
+    return text[:answer] if answer >= 0 else text
+
+
+def accuracy_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """accuracy, Wilson ci95, n (decided samples), n_total, and the counts of verifier errors,
+    timeouts and unparsable answers of a group."""
+    decided = [r for r in rows if is_decided(r)]
+    correct = sum(is_correct(r) for r in decided)
+    ci = M.wilson_interval(correct, len(decided))
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[status(r)] += 1
+    return {
+        "accuracy": correct / len(decided) if decided else None,
+        "ci95": list(ci) if ci else None,
+        "n": len(decided), "n_total": len(rows), "correct": correct,
+        # Undecided samples, kept apart from accuracy and from each other:
+        # n + errors + timeouts == n_total.
+        "errors": counts["error"], "timeouts": counts["timeout"],
+        "unparsable": counts["unparsable"],
+    }
+
+
+def compute_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the thinking tokens went: mean, ρ(tokens, difficulty), correct vs wrong."""
+    made = [r for r in rows if r.get("finish_reason") != "error"]
+    tokens = [float(r.get("thinking_tokens") or 0) for r in made]
+    decided = [r for r in made if is_decided(r)]
+    return {
+        "mean_thinking_tokens": _mean(tokens),
+        "mean_answer_tokens": _mean(float(r.get("answer_tokens") or 0) for r in made),
+        "spearman_tokens_difficulty": M.spearman(tokens, [r["difficulty"] for r in made]),
+        "thinking_tokens_correct": _mean(float(r.get("thinking_tokens") or 0)
+                                         for r in decided if is_correct(r)),
+        "thinking_tokens_wrong": _mean(float(r.get("thinking_tokens") or 0)
+                                       for r in decided if not is_correct(r)),
+        "reflection_per_1k": M.reflection_rate(
+            [thinking_text(r.get("completion", "")) for r in made],
+            [int(r.get("thinking_tokens") or 0) for r in made]),
+    }
+
+
+def _calibration(pairs: list[tuple[float, bool]]) -> dict[str, Any]:
+    conf = [c for c, _ in pairs]
+    corr = [k for _, k in pairs]
+    return {
+        "rms_hle": M.finite_or_none(M.calibration_error(conf, corr, "hle", CALIBRATION_BETA)),
+        "rms_all_bins": M.finite_or_none(
+            M.calibration_error(conf, corr, "all-bins", CALIBRATION_BETA)),
+        "ece": M.finite_or_none(M.ece(conf, corr)),
+        "brier": M.finite_or_none(M.brier(conf, corr)),
+        "n": len(pairs), "mean_confidence": _mean(conf),
+    }
+
+
+def calibration_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """RMS (HLE and all-bins), ECE and Brier over decided samples that carry a confidence (the
+    verbalized one when given, else the answer tokens'); ``by_source`` splits the two, the
+    token one computed wherever the backend reported it. RMS needs ``beta`` = 100 samples per
+    bin, so it is null below 100 samples (HLE's code has no answer there)."""
+    decided = [r for r in rows if is_decided(r)]
+    pairs = [(float(r["confidence"]), is_correct(r)) for r in decided
+             if r.get("confidence") is not None]
+    verbal = [(float(r["confidence"]), is_correct(r)) for r in decided
+              if r.get("confidence") is not None and r.get("confidence_source") == "verbalized"]
+    tokens = [(float(r["token_confidence"]), is_correct(r)) for r in decided
+              if r.get("token_confidence") is not None]
+    return {**_calibration(pairs), "beta": CALIBRATION_BETA,
+            "by_source": {"verbalized": _calibration(verbal), "tokens": _calibration(tokens)}}
+
+
+def cost_block(rows: list[dict[str, Any]], prices: tuple[float, float] | None) -> dict[str, Any]:
+    prompt = sum(int(r.get("prompt_tokens") or 0) for r in rows)
+    completion = sum(int(r.get("completion_tokens") or 0) for r in rows)
+    correct = sum(is_correct(r) for r in rows)
+    money = M.cost(prompt, completion, *(prices or (None, None)))
+    return {
+        "prompt_tokens": prompt, "completion_tokens": completion,
+        "thinking_tokens": sum(int(r.get("thinking_tokens") or 0) for r in rows),
+        "answer_tokens": sum(int(r.get("answer_tokens") or 0) for r in rows),
+        "tokens_per_correct": completion / correct if correct else None,
+        "prices_per_1m": list(prices) if prices else None,
+        "money": money, "money_per_correct": money / correct if money is not None and correct
+        else None,
+        "mean_latency_s": _mean(float(r.get("latency_s") or 0) for r in rows),
+    }
+
+
+def task_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_difficulty: dict[str, Any] = {}
+    for difficulty in sorted({r["difficulty"] for r in rows}):
+        cell = [r for r in rows if r["difficulty"] == difficulty]
+        compute = compute_block(cell)
+        by_difficulty[str(difficulty)] = {
+            **accuracy_block(cell), "mean_thinking_tokens": compute["mean_thinking_tokens"],
+            "thinking_tokens_correct": compute["thinking_tokens_correct"],
+            "thinking_tokens_wrong": compute["thinking_tokens_wrong"]}
+    return {"domain": rows[0].get("domain"), **accuracy_block(rows), **compute_block(rows),
+            "by_difficulty": by_difficulty}
+
+
+def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str, Any],
+              prices: tuple[float, float] | None = None,
+              thinking_budget: int | None = None) -> dict[str, Any]:
+    """The summary of one run folder's samples (see the module docstring for the layout)."""
+    from reasonlab.evaluate.scaling import samples_curve
+
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_task[r["task"]].append(r)
+        by_domain[r.get("domain") or "unknown"].append(r)
+    order = [e.task for e in suite.tasks if e.task in by_task]
+    order += sorted(set(by_task) - set(order))
+    expected = suite.total_samples()
+    return {
+        "suite": suite.name,
+        "model": model_info,
+        "thinking_budget": thinking_budget,
+        "complete": len(rows) >= expected, "samples": len(rows), "samples_expected": expected,
+        "tasks": {name: task_block(by_task[name]) for name in order},
+        "domains": {d: accuracy_block(by_domain[d]) for d in sorted(by_domain)},
+        "overall": {**accuracy_block(rows), **compute_block(rows)},
+        "calibration": calibration_block(rows),
+        "cost": cost_block(rows, prices),
+        "scaling": {"samples": samples_curve(rows)},
+        "versions": versions(suite, rows),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def versions(suite: Suite, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """reasonlab's version, each task generator's and each verifier's (DESIGN "Run folder")."""
+    from reasonlab.tasks import get_task
+    from reasonlab.verifiers import verifier_versions
+
+    tasks = {e.task: get_task(e.task, **e.config).versions() for e in suite.tasks}
+    specs = {r.get("verifier") or "exact" for r in rows}
+    try:
+        verifiers = verifier_versions(specs)
+    except Exception as exc:  # noqa: BLE001  (an unknown verifier already shows as error verdicts)
+        verifiers = {"unavailable": str(exc)}
+    return {"reasonlab": __version__, "python": platform.python_version(), "tasks": tasks,
+            "verifiers": verifiers}
+
+
+def write_summary(folder: Path, summary: dict[str, Any]) -> None:
+    import json
+
+    with atomic_writer(Path(folder) / "summary.json") as handle:
+        json.dump(summary, handle, indent=2, ensure_ascii=False, allow_nan=False)
+        handle.write("\n")

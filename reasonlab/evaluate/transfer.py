@@ -1,0 +1,110 @@
+"""Transfer between two evaluations of the same suite: did training on some tasks help the others?
+
+``transfer(base, trained, trained_tasks=[...])`` takes two run folders (or their summaries) and
+returns, per task, the accuracy change trained − base with a 95% interval (Newcombe's hybrid
+score interval for a difference of independent proportions), then the same for the in-domain
+group (the tasks trained on; a domain name selects all its tasks) and the out-of-domain group
+(every other task in both runs), and the transferability index
+
+    TI = relative out-of-domain gain ÷ relative in-domain gain,
+    relative gain = (trained − base) / base of the group's mean task accuracy,
+
+which is undefined (null, with a note) when the in-domain relative gain is ~0 or a base accuracy
+is 0. TI ≈ 1 means the trained skill carried over in full; 0, not at all; < 0, it hurt.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reasonlab.errors import InputError
+from reasonlab.evaluate import metrics as M
+
+MIN_IN_DOMAIN_GAIN = 1e-3   # |relative in-domain gain| below this leaves TI undefined
+
+
+def load_summary(source: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A summary dict as is, or ``summary.json`` of a run folder (or that file's path)."""
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    if path.is_dir():
+        path = path / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read run summary ({exc.strerror}); run `reasonlab eval` "
+                         "into that folder first", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg})", file=str(path), line=exc.lineno) from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("tasks"), dict):
+        raise InputError("not a reasonlab eval summary (no 'tasks')", file=str(path),
+                         field="tasks")
+    return summary
+
+
+def _group(names: list[str], base: dict, trained: dict) -> dict[str, Any]:
+    usable = [n for n in names if base[n]["accuracy"] is not None
+              and trained[n]["accuracy"] is not None]
+    if not usable:
+        return {"tasks": names, "base_accuracy": None, "trained_accuracy": None,
+                "delta": None, "relative_gain": None}
+    b = sum(base[n]["accuracy"] for n in usable) / len(usable)
+    t = sum(trained[n]["accuracy"] for n in usable) / len(usable)
+    return {"tasks": usable, "base_accuracy": b, "trained_accuracy": t, "delta": t - b,
+            "relative_gain": M.relative_gain(b, t)}
+
+
+def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, Any], *,
+             trained_tasks: list[str]) -> dict[str, Any]:
+    """See the module docstring; tasks present in only one run are listed under ``missing``."""
+    base_s, trained_s = load_summary(base), load_summary(trained)
+    bt, tt = base_s["tasks"], trained_s["tasks"]
+    common = [n for n in tt if n in bt]
+    domains = {n: tt[n].get("domain") for n in common}
+    in_domain = [n for n in common if n in trained_tasks or domains[n] in trained_tasks]
+    unknown = [n for n in trained_tasks if n not in common and n not in domains.values()]
+    if unknown:
+        raise InputError(f"trained task {unknown[0]!r} is in neither run's summary "
+                         f"(tasks in both: {', '.join(common) or 'none'})",
+                         field="--trained-tasks")
+    per_task = {}
+    for name in common:
+        b, t = bt[name], tt[name]
+        delta = (t["accuracy"] - b["accuracy"]
+                 if t["accuracy"] is not None and b["accuracy"] is not None else None)
+        ci = M.difference_interval(b.get("correct", round((b["accuracy"] or 0) * b["n"])),
+                                   b["n"], t.get("correct", round((t["accuracy"] or 0) * t["n"])),
+                                   t["n"])
+        per_task[name] = {"in_domain": name in in_domain, "domain": domains[name],
+                          "base_accuracy": b["accuracy"], "trained_accuracy": t["accuracy"],
+                          "delta": delta, "ci95": list(ci) if ci else None,
+                          "n_base": b["n"], "n_trained": t["n"]}
+    inside = _group(in_domain, bt, tt)
+    outside = _group([n for n in common if n not in in_domain], bt, tt)
+    index, note = None, ""
+    if not in_domain:
+        note = "no trained task among the evaluated ones (give --trained-tasks)"
+    elif not outside["tasks"]:
+        note = "no out-of-domain task evaluated"
+    elif inside["relative_gain"] is None or outside["relative_gain"] is None:
+        note = "a base accuracy is 0, so a relative gain is undefined"
+    elif abs(inside["relative_gain"]) < MIN_IN_DOMAIN_GAIN:
+        note = "the in-domain relative gain is ~0: nothing learned to transfer"
+    else:
+        index = M.transferability_index(inside["base_accuracy"], inside["trained_accuracy"],
+                                        outside["base_accuracy"], outside["trained_accuracy"],
+                                        MIN_IN_DOMAIN_GAIN)
+    return {
+        "base": base_s.get("model", {}).get("name") if isinstance(base_s.get("model"), dict)
+        else None,
+        "trained": trained_s.get("model", {}).get("name")
+        if isinstance(trained_s.get("model"), dict) else None,
+        "trained_tasks": list(trained_tasks),
+        "tasks": per_task,
+        "in_domain": inside, "out_of_domain": outside,
+        "transferability_index": index, "transferability_note": note,
+        "missing": sorted(set(bt) ^ set(tt)),
+    }
