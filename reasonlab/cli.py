@@ -15,6 +15,10 @@ COMMAND_MODULES = [
     "reasonlab.commands.tasks",
     "reasonlab.commands.verify",
     "reasonlab.commands.demo",
+    "reasonlab.commands.eval",
+    "reasonlab.commands.model",
+    "reasonlab.commands.serve",
+    "reasonlab.commands.train",
 ]
 
 

@@ -1,0 +1,42 @@
+"""``reasonlab train sft|rl --config NAME|FILE --out DIR [--max-steps N] [--resume]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="SFT warm start and GRPO-family RL on verifier rewards")
+    tsub = p.add_subparsers(dest="train_command", metavar="KIND", required=True)
+    for kind, text in (("sft", "supervised warm start on teacher traces (completion-only loss)"),
+                       ("rl", "GRPO-family RL with rewards from reasonlab verifiers")):
+        q = tsub.add_parser(kind, help=text)
+        q.add_argument("--config", required=True,
+                       help="a built-in recipe name (e.g. smoke) or a recipe YAML file")
+        q.add_argument("--out", required=True, help="the run folder (model in DIR/final/)")
+        q.add_argument("--max-steps", type=int, default=None,
+                       help="override the recipe's max_steps")
+        q.add_argument("--resume", action="store_true",
+                       help="continue from the newest valid checkpoint in --out")
+        q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe field, e.g. trl.learning_rate=1e-4 (repeatable)")
+        q.set_defaults(handler=run, kind=kind)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reasonlab.errors import ConfigError
+    from reasonlab.train.config import load_recipe
+
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ConfigError(f"must be at least 1, got {args.max_steps}", field="--max-steps")
+    recipe = load_recipe(args.config, args.set, kind=args.kind)
+    if args.kind == "rl":
+        from reasonlab.train.rl import train_rl
+
+        final = train_rl(recipe, args.out, max_steps=args.max_steps, resume=args.resume)
+    else:
+        from reasonlab.train.sft import train_sft
+
+        final = train_sft(recipe, args.out, max_steps=args.max_steps, resume=args.resume)
+    print(f"reasonlab: model saved to {final}")
+    return 0

@@ -1,0 +1,367 @@
+"""Training recipes: what to train (model, tasks, levels), how to reward it, and the TRL settings
+passed through untouched. A recipe is a YAML file or the name of a built-in one
+(``reasonlab/recipes/<name>.yaml``). Every error names the file, line and field and says how to fix
+it; combinations that cannot work are caught at start-up, as TRL's ``GRPOConfig`` does.
+
+```yaml
+kind: rl                 # rl | sft
+model: init:tiny         # init:tiny | init:small | a local HF checkpoint folder
+seed: 0
+max_steps: 200
+tasks:                   # drawn by weight; each has its own level range and curriculum
+  - {name: addition, weight: 1, min_level: 1, max_level: 4, start_level: 1, config: {}}
+prompt: {template: default, confidence: false, chat: false}
+curriculum: {enabled: true, window: 32, promote_at: 0.8, demote_at: 0.3}
+rewards: {correctness: 1.0, format: 0.1, length: 0.0, calibration: 0.0, judge: 0.0}
+checkpoint: {every: 50, keep: 2}
+eval: {every: 0, suite: smoke, batch_size: 32}
+rollouts: true           # DIR/rollouts/step-N.jsonl (RL only)
+sft_items: 2000          # SFT: distinct teacher examples drawn over the tasks' level ranges
+trl: {learning_rate: 1.0e-5, num_generations: 8, beta: 0.0, loss_type: dapo}
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reasonlab.errors import ConfigError
+from reasonlab.train.yamlfile import line_of, load_yaml, parse_yaml
+
+KINDS = ("rl", "sft")
+# Settings reasonlab owns: TRL must not get a second, conflicting value for them.
+OWNED_TRL_KEYS = {
+    "output_dir": "--out", "max_steps": "max_steps", "seed": "seed", "data_seed": "seed",
+    "save_steps": "checkpoint.every", "save_strategy": "checkpoint.every",
+    "save_total_limit": "checkpoint.keep", "resume_from_checkpoint": "--resume",
+    "reward_weights": "rewards", "shuffle_dataset": "(fixed: reasonlab orders the data)",
+}
+# report_to backend -> the module it needs
+REPORTERS = {"tensorboard": "tensorboard", "wandb": "wandb", "trackio": "trackio"}
+
+
+@dataclass
+class TaskSpec:
+    name: str
+    weight: float = 1.0
+    min_level: int | None = None      # default: the task's lowest difficulty
+    max_level: int | None = None      # default: the task's highest difficulty
+    start_level: int | None = None    # default: min_level
+    config: dict = field(default_factory=dict)
+
+
+@dataclass
+class PromptSpec:
+    template: str = "default"
+    confidence: bool = False
+    chat: bool = False   # send the prompt as a user message (the model's chat template applies)
+
+
+@dataclass
+class CurriculumSpec:
+    enabled: bool = True
+    window: int = 32          # rolling window of verdicts per task
+    promote_at: float = 0.8   # success rate over a full window that raises the level
+    demote_at: float = 0.3    # ... that lowers it
+
+
+@dataclass
+class RewardSpec:
+    """Weights of the reward components (0 = off) and the length-shaping limits in tokens."""
+
+    correctness: float = 1.0
+    format: float = 0.1
+    length: float = 0.0
+    length_limit: int | None = None   # default: trl.max_completion_length
+    length_cache: int | None = None   # default: a quarter of length_limit
+    calibration: float = 0.0
+    judge: float = 0.0
+
+
+@dataclass
+class CheckpointSpec:
+    every: int = 50
+    keep: int = 2
+
+
+@dataclass
+class EvalSpec:
+    every: int = 0                    # 0 = no in-loop evaluation
+    suite: str | dict | None = None   # name, file or inline mapping; its prompts are held out
+    batch_size: int = 32
+
+
+@dataclass
+class Recipe:
+    kind: str
+    model: str
+    tasks: list[TaskSpec]
+    seed: int = 0
+    max_steps: int = 100
+    prompt: PromptSpec = field(default_factory=PromptSpec)
+    curriculum: CurriculumSpec = field(default_factory=CurriculumSpec)
+    rewards: RewardSpec = field(default_factory=RewardSpec)
+    checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
+    eval: EvalSpec = field(default_factory=EvalSpec)
+    rollouts: bool = True
+    sft_items: int = 2000
+    trl: dict = field(default_factory=dict)
+    source: str = ""
+    lines: dict = field(default_factory=dict, repr=False)
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        return ConfigError(message, file=self.source or None, line=line_of(self.lines, where),
+                           field=where)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("source")
+        out.pop("lines")
+        return out
+
+
+BUILTIN_DIR = "recipes"
+
+
+def builtin_recipes() -> list[str]:
+    folder = resources.files("reasonlab") / BUILTIN_DIR
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def recipe_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"no such recipe file (built-in recipes: "
+                              f"{', '.join(builtin_recipes())})", file=str(path), field="--config")
+        return path
+    if name_or_path not in builtin_recipes():
+        raise ConfigError(f"unknown recipe {name_or_path!r}; built-in: "
+                          f"{', '.join(builtin_recipes())} (or a path to a .yaml file)",
+                          field="--config")
+    return Path(str(resources.files("reasonlab") / BUILTIN_DIR / f"{name_or_path}.yaml"))
+
+
+def load_recipe(name_or_path: str, overrides: list[str] | None = None,
+                kind: str | None = None) -> Recipe:
+    """Read, override (``key.path=value``, value read as YAML), validate and return a recipe.
+    ``kind`` is what the command expects (``train rl`` refuses an SFT recipe)."""
+    path = recipe_path(name_or_path)
+    raw, lines = load_yaml(path)
+    for pair in overrides or []:
+        raw = apply_override(raw, pair)
+    recipe = parse_recipe(raw, source=str(path), lines=lines)
+    if kind is not None and recipe.kind != kind:
+        raise recipe.fail("kind", f"this is a {recipe.kind!r} recipe; run `reasonlab train "
+                                  f"{recipe.kind}` with it, or pick a {kind!r} recipe")
+    return recipe
+
+
+def apply_override(raw: Any, pair: str) -> dict:
+    key, sep, text = pair.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"expected KEY=VALUE (e.g. trl.learning_rate=1e-4), got {pair!r}",
+                          field="--set")
+    value, _ = parse_yaml(text, source="--set")
+    raw = dict(raw or {})
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        child = dict(child) if isinstance(child, dict) else {}
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+    return raw
+
+
+def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = None) -> Recipe:
+    lines = lines or {}
+
+    def fail(where: str, message: str) -> ConfigError:
+        return ConfigError(message, file=source or None, line=line_of(lines, where), field=where)
+
+    if not isinstance(raw, dict):
+        raise fail("(top level)", f"a recipe is a mapping of fields, got {type(raw).__name__}")
+    recipe = _build(Recipe, raw, "", fail, skip={"source", "lines"})
+    recipe.source, recipe.lines = source, lines
+    validate(recipe)
+    return recipe
+
+
+def _build(cls: type, raw: Any, where: str, fail, skip: frozenset | set = frozenset()) -> Any:
+    if not isinstance(raw, dict):
+        raise fail(where or "(top level)", f"must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = [f for f in dataclasses.fields(cls) if f.name not in skip]
+    names = {f.name for f in known}
+    for key in raw:
+        if key not in names:
+            raise fail(_join(where, key), f"unknown field; known: {', '.join(sorted(names))}")
+    values = {}
+    for f in known:
+        path = _join(where, f.name)
+        if f.name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise fail(path, "is required")
+            continue
+        values[f.name] = _coerce(hints[f.name], raw[f.name], path, fail)
+    return cls(**values)
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _coerce(hint: Any, value: Any, path: str, fail) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, path, fail)
+            except ConfigError:
+                continue
+        want = " or ".join(getattr(o, "__name__", str(o)) for o in options)
+        raise fail(path, f"must be {want}, got {value!r}")
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise fail(path, f"must be a list, got {type(value).__name__}")
+        return [_coerce(inner, v, f"{path}[{i}]", fail) for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path, fail)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool, dict):
+        if isinstance(value, bool) and hint is not bool or not isinstance(value, hint):
+            raise fail(path, f"must be {hint.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise fail(path, f"unsupported field type {hint}")
+
+
+def validate(recipe: Recipe) -> None:
+    """Cross-field checks; each error says how to fix the combination."""
+    from reasonlab.tasks import get_task
+
+    fail = recipe.fail
+    if recipe.kind not in KINDS:
+        raise fail("kind", f"must be one of {', '.join(KINDS)}, got {recipe.kind!r}")
+    if not recipe.model.startswith("init:") and not Path(recipe.model).exists():
+        raise fail("model", f"no model folder {recipe.model!r}; give a local HF checkpoint "
+                            "folder or init:tiny / init:small for a fresh tiny model")
+    if recipe.max_steps < 1:
+        raise fail("max_steps", f"must be at least 1, got {recipe.max_steps}")
+    if not recipe.tasks:
+        raise fail("tasks", "needs at least one task, e.g. [{name: addition}]")
+    seen: set[str] = set()
+    for i, spec in enumerate(recipe.tasks):
+        where = f"tasks[{i}]"
+        if spec.name in seen:
+            raise fail(f"{where}.name", f"task {spec.name!r} is listed twice; merge the entries")
+        seen.add(spec.name)
+        try:
+            task = get_task(spec.name, **spec.config)
+        except ConfigError as exc:
+            raise fail(f"{where}.{'config' if spec.config else 'name'}", exc.message) from None
+        spec.min_level = task.min_difficulty if spec.min_level is None else spec.min_level
+        spec.max_level = task.max_difficulty if spec.max_level is None else spec.max_level
+        spec.start_level = spec.min_level if spec.start_level is None else spec.start_level
+        if not task.min_difficulty <= spec.min_level <= spec.max_level <= task.max_difficulty:
+            raise fail(f"{where}.max_level", f"levels must satisfy {task.min_difficulty} <= "
+                       f"min_level <= max_level <= {task.max_difficulty} for {spec.name!r}, got "
+                       f"{spec.min_level}..{spec.max_level}")
+        if not spec.min_level <= spec.start_level <= spec.max_level:
+            raise fail(f"{where}.start_level", f"must be within min_level..max_level "
+                       f"({spec.min_level}..{spec.max_level}), got {spec.start_level}")
+        if spec.weight <= 0:
+            raise fail(f"{where}.weight", f"must be > 0, got {spec.weight}")
+    from reasonlab.evaluate.prompting import resolve_template
+
+    try:
+        resolve_template(recipe.prompt.template)
+    except ConfigError as exc:
+        raise fail("prompt.template", exc.message) from None
+    cur = recipe.curriculum
+    if cur.window < 1:
+        raise fail("curriculum.window", f"must be at least 1, got {cur.window}")
+    if not 0.0 <= cur.demote_at < cur.promote_at <= 1.0:
+        raise fail("curriculum.promote_at", "need 0 <= demote_at < promote_at <= 1 (got "
+                   f"demote_at={cur.demote_at}, promote_at={cur.promote_at}); otherwise a "
+                   "level could go up and down on the same window")
+    if recipe.checkpoint.every < 1:
+        raise fail("checkpoint.every", f"must be at least 1 step, got {recipe.checkpoint.every}")
+    if recipe.checkpoint.keep < 1:
+        raise fail("checkpoint.keep", f"must keep at least 1, got {recipe.checkpoint.keep}")
+    if recipe.eval.every < 0:
+        raise fail("eval.every", f"must be >= 0 (0 = off), got {recipe.eval.every}")
+    if recipe.eval.every and recipe.eval.suite is None:
+        raise fail("eval.suite", "eval.every > 0 needs a held-out suite (a name such as "
+                                 "'smoke', a file, or an inline mapping)")
+    if recipe.eval.batch_size < 1:
+        raise fail("eval.batch_size", f"must be at least 1, got {recipe.eval.batch_size}")
+    if recipe.sft_items < 1:
+        raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
+    for key in recipe.trl:
+        if key in OWNED_TRL_KEYS:
+            raise fail(f"trl.{key}", f"is set by reasonlab; use {OWNED_TRL_KEYS[key]} instead")
+    report_to = recipe.trl.get("report_to") or []
+    for backend in [report_to] if isinstance(report_to, str) else report_to:
+        module = REPORTERS.get(backend)
+        if module is not None and importlib.util.find_spec(module) is None:
+            raise fail("trl.report_to", f"{backend!r} needs the {module!r} package: "
+                       f"pip install {module} (or remove it from report_to)")
+    if recipe.kind == "rl":
+        _validate_rewards(recipe)
+
+
+def _validate_rewards(recipe: Recipe) -> None:
+    fail, r = recipe.fail, recipe.rewards
+    weights = {"correctness": r.correctness, "format": r.format, "length": r.length,
+               "calibration": r.calibration, "judge": r.judge}
+    if not any(weights.values()):
+        raise fail("rewards", "every reward weight is 0; set at least rewards.correctness")
+    for name, weight in weights.items():
+        if weight < 0:
+            raise fail(f"rewards.{name}", f"must be >= 0 (0 = off), got {weight}; "
+                       "penalties are built into the components")
+    if r.calibration and not recipe.prompt.confidence:
+        raise fail("rewards.calibration", "a calibration reward needs the model to state a "
+                   "confidence: set prompt.confidence: true")
+    if r.judge:
+        from reasonlab.verifiers import verifier_names
+
+        if "judge" not in verifier_names():
+            raise fail("rewards.judge", "no verifier named 'judge' is registered; set "
+                       "rewards.judge: 0 or install the judge verifier")
+    limit = r.length_limit or recipe.trl.get("max_completion_length")
+    if r.length and not limit:
+        raise fail("rewards.length_limit", "length shaping needs a limit: set "
+                   "rewards.length_limit or trl.max_completion_length")
+    if r.length_limit is not None and r.length_limit < 1:
+        raise fail("rewards.length_limit", f"must be at least 1, got {r.length_limit}")
+    if r.length_cache is not None and limit and not 0 < r.length_cache <= limit:
+        raise fail("rewards.length_cache", f"must be in 1..length_limit ({limit}), "
+                   f"got {r.length_cache}")
+    # TRL generates once per steps_per_generation micro-steps (default: the accumulation steps);
+    # a checkpoint inside such a buffer would make a resume generate it again, differently.
+    accumulation = int(recipe.trl.get("gradient_accumulation_steps") or 1)
+    spg = int(recipe.trl.get("steps_per_generation") or accumulation)
+    if (recipe.checkpoint.every * accumulation) % spg:
+        raise fail("checkpoint.every", f"every {recipe.checkpoint.every} steps would cut a "
+                   f"generation batch (trl.steps_per_generation={spg} micro-steps, "
+                   f"{accumulation} per step); pick a multiple of "
+                   f"{spg // math.gcd(spg, accumulation)}")

@@ -1,0 +1,113 @@
+"""Training data drawn from the task registry, deterministic from (seed, slot).
+
+RL: TRL's sampler walks a dataset of *slots* (0, 1, 2, …, each repeated ``num_generations``
+times); only when a generation batch is about to be generated does a slot become an item, at the
+curriculum's level *at that moment*. So the data follow the curriculum without lag, and a resumed
+run (whose sampler skips the slots already used and whose curriculum state comes from the
+checkpoint) draws exactly the items the uninterrupted run drew.
+
+Held-out prompts (the in-loop eval suite's) are never drawn for training.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reasonlab.evaluate.prompting import build_prompt
+from reasonlab.tasks import Item, Task, get_task
+from reasonlab.train.config import PromptSpec, TaskSpec
+
+# Different slots probe different item indices on a collision with a held-out prompt.
+_PROBE_STRIDE = 1_000_003
+_MAX_PROBES = 64
+
+
+class TaskMix:
+    """Tasks with weights and level ranges; slot ``s`` picks a task by weight and an item index."""
+
+    def __init__(self, specs: list[TaskSpec], prompt: PromptSpec, seed: int = 0,
+                 held_out: Iterable[str] = ()):
+        self.specs = list(specs)
+        self.tasks: dict[str, Task] = {s.name: get_task(s.name, **s.config) for s in specs}
+        self.weights = [s.weight for s in specs]
+        self.prompt = prompt
+        self.seed = seed
+        self.held_out = set(held_out)
+        self.drawn = 0   # slots materialized so far (recorded in checkpoints for inspection)
+
+    def draw(self, slot: int, level_of: Callable[[str], int]) -> Item:
+        """The item for ``slot`` at the level ``level_of(task)`` returns."""
+        rng = random.Random(f"mix|{self.seed}|{slot}")
+        spec = rng.choices(self.specs, weights=self.weights)[0] if len(self.specs) > 1 \
+            else self.specs[0]
+        task = self.tasks[spec.name]
+        level = level_of(spec.name)
+        item = task.item(slot, level, self.seed)
+        for probe in range(1, _MAX_PROBES):
+            if item.prompt not in self.held_out:
+                break
+            item = task.item(slot + probe * _PROBE_STRIDE, level, self.seed)
+        return item
+
+    def text(self, item: Item) -> str:
+        """The prompt the policy sees (the same template the evaluation uses)."""
+        return build_prompt(item.prompt, self.prompt.template, self.prompt.confidence)
+
+    def policy_prompt(self, item: Item) -> str | list[dict[str, str]]:
+        """Plain text, or one user message when the recipe asks for the chat template."""
+        text = self.text(item)
+        return [{"role": "user", "content": text}] if self.prompt.chat else text
+
+    def materialize(self, rows: list[dict[str, Any]],
+                    level_of: Callable[[str], int]) -> list[dict[str, Any]]:
+        """Turn TRL rows ``{"slot": s, "prompt": ""}`` into rows with the item's prompt and the
+        item itself (a dict) for the reward functions. Rows of one slot get the same item."""
+        cache: dict[int, Item] = {}
+        out = []
+        for row in rows:
+            slot = int(row["slot"])
+            if slot not in cache:
+                cache[slot] = self.draw(slot, level_of)
+                self.drawn += 1
+            item = cache[slot]
+            out.append({**row, "prompt": self.policy_prompt(item), "item": item.to_dict()})
+        return out
+
+    def sft_rows(self, count: int) -> list[dict[str, str]]:
+        """``count`` prompt/completion pairs with teacher traces, levels uniform over each
+        task's range (SFT has no curriculum: it warm-starts on every level at once)."""
+        rows = []
+        spec_by_name = {s.name: s for s in self.specs}
+        for slot in range(count):
+            rng = random.Random(f"sft-level|{self.seed}|{slot}")
+
+            def level_of(name: str, rng: random.Random = rng) -> int:
+                spec = spec_by_name[name]
+                return rng.randint(spec.min_level, spec.max_level)
+
+            item = self.draw(slot, level_of)
+            if not item.teacher:
+                raise ValueError(f"task {item.task!r} gives no teacher traces; SFT needs them")
+            completion = teacher_completion(item, self.prompt.confidence)
+            if self.prompt.chat:
+                rows.append({"prompt": self.policy_prompt(item), "id": item.id,
+                             "completion": [{"role": "assistant", "content": completion}]})
+            else:
+                rows.append({"prompt": self.text(item), "completion": completion, "id": item.id})
+        return rows
+
+
+def teacher_completion(item: Item, confidence: bool) -> str:
+    """The teacher trace; a confidence-eliciting prompt gets a stated 100% (the teacher is
+    right by construction)."""
+    text = item.teacher or ""
+    return text + "\nConfidence: 100%" if confidence else text
+
+
+def slot_dataset(count: int):
+    """The dataset TRL's sampler walks: one row per slot, prompts filled in at generation."""
+    from datasets import Dataset
+
+    return Dataset.from_dict({"prompt": [""] * count, "slot": list(range(count))})

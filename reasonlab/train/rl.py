@@ -1,0 +1,130 @@
+"""``reasonlab train rl``: GRPO-family RL on verifiable rewards, on top of TRL's GRPOTrainer.
+
+The algorithm is TRL's (Shao et al. 2024, GRPO, with the loss variant the recipe picks:
+``grpo``, ``dr_grpo``, ``dapo``, …, KL weight ``beta``, clip range ``epsilon``/``epsilon_high``,
+generation in-process or on a vLLM server): for each prompt sample ``num_generations``
+completions, score them, normalise the rewards within the group into advantages, and take a
+clipped policy-gradient step. What reasonlab adds, and where it departs from the paper:
+
+- the reward is a weighted sum of verifier-backed components (``rewards.py``), each logged on
+  its own; a completion a verifier could not decide is *masked* (advantage 0, out of its group's
+  baseline) instead of being scored 0 — the paper assumes a reward model that always answers;
+- prompts come from procedural task families at a *curriculum* level per task (``curriculum.py``,
+  ``data.py``) rather than from a fixed dataset;
+- checkpoints are atomic and carry the curriculum state, so ``--resume`` continues exactly;
+- a held-out suite is evaluated every N steps (``eval_callback.py``) and every completion is
+  logged to ``DIR/rollouts/`` (``rollouts.py``).
+
+Read top to bottom: ``train_rl`` builds the pieces, then hands them to the trainer.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from trl import GRPOConfig, GRPOTrainer
+
+from reasonlab.train import runfolder
+from reasonlab.train.checkpoint import AtomicCheckpointMixin, read_state
+from reasonlab.train.config import Recipe
+from reasonlab.train.curriculum import Curriculum, LevelRange
+from reasonlab.train.data import TaskMix, slot_dataset
+from reasonlab.train.rewards import RewardScorer
+from reasonlab.train.rollouts import RolloutWriter
+
+
+class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
+    """GRPOTrainer whose prompts are drawn at generation time from the task mix at the current
+    curriculum level, and whose checkpoints are atomic and carry reasonlab's state."""
+
+    def __init__(self, *args: Any, mix: TaskMix, curriculum: Curriculum,
+                 checkpoint_root: Path, checkpoint_keep: int, **kwargs: Any):
+        self.mix, self.curriculum = mix, curriculum
+        self.checkpoint_root, self.checkpoint_keep = checkpoint_root, checkpoint_keep
+        super().__init__(*args, **kwargs)
+
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        # inputs: the local generation batch, B·G rows {"slot", "prompt": ""}; rows of one slot
+        # become one item, so each group of G completions answers the same problem.
+        if self.model.training:
+            inputs = self.mix.materialize(inputs, self.curriculum.level)
+        return super()._generate_and_score_completions(inputs)
+
+    def reasonlab_state(self) -> dict[str, Any]:
+        return {"curriculum": self.curriculum.state_dict(),
+                "data": {"slots_drawn": self.mix.drawn, "seed": self.mix.seed}}
+
+    def load_reasonlab_state(self, state: dict[str, Any]) -> None:
+        if "curriculum" in state:
+            self.curriculum.load_state_dict(state["curriculum"])
+        self.mix.drawn = int(state.get("data", {}).get("slots_drawn", 0))
+
+
+def build_curriculum(recipe: Recipe) -> Curriculum:
+    c = recipe.curriculum
+    ranges = {t.name: LevelRange(t.min_level, t.max_level, t.start_level) for t in recipe.tasks}
+    return Curriculum(ranges, window=c.window, promote_at=c.promote_at, demote_at=c.demote_at,
+                      enabled=c.enabled)
+
+
+def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
+             resume: bool = False, callbacks: list[Any] | None = None) -> Path:
+    """Run (or resume) RL training; returns DIR/final."""
+    from accelerate.utils import gather_object
+
+    max_steps = max_steps or recipe.max_steps
+    recipe.max_steps = max_steps
+    out, start = runfolder.prepare(recipe, out, resume=resume)
+    model = runfolder.model_path(recipe, out)
+
+    # Held-out suite first: its prompts are excluded from the training draw (even when it is
+    # not evaluated in the loop, so that turning evaluation on or off never changes the data).
+    suite, held_out = None, set()
+    if recipe.eval.suite is not None:
+        from reasonlab.train.eval_callback import held_out_prompts, resolve_suite
+
+        suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
+        held_out = held_out_prompts(suite)
+    mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out)
+    curriculum = build_curriculum(recipe)
+
+    args = runfolder.build_args(GRPOConfig, recipe, {
+        **runfolder.trl_kwargs(recipe, out, max_steps), "shuffle_dataset": False})
+    scorer = RewardScorer(recipe.rewards, confidence=recipe.prompt.confidence,
+                          length_limit=args.max_completion_length, curriculum=curriculum,
+                          gather=gather_object)
+    funcs, weights = scorer.functions()
+    args.reward_weights = weights
+    # One slot per prompt group; a step makes at most ceil(accumulation / steps_per_generation)
+    # generation batches of generation_batch_size / num_generations prompts each.
+    per_step = math.ceil(args.gradient_accumulation_steps / args.steps_per_generation)
+    slots = (max_steps + 1) * per_step * math.ceil(args.generation_batch_size
+                                                   / args.num_generations)
+
+    trainer = ReasonlabGRPOTrainer(
+        model=model, reward_funcs=funcs, args=args, train_dataset=slot_dataset(slots),
+        callbacks=[runfolder.MetricsLog(out / runfolder.METRICS), *(callbacks or [])],
+        mix=mix, curriculum=curriculum, checkpoint_root=out / runfolder.CHECKPOINTS,
+        checkpoint_keep=recipe.checkpoint.keep)
+    if recipe.rollouts:
+        scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
+                                        is_main=trainer.accelerator.is_main_process)
+    if suite is not None and recipe.eval.every:
+        from reasonlab.train.eval_callback import InLoopEval
+
+        evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
+                               batch_size=recipe.eval.batch_size, run_name=out.name,
+                               chat=recipe.prompt.chat)
+        evaluator.trainer = trainer
+        trainer.add_callback(evaluator)
+    if start is not None:
+        trainer.load_reasonlab_state(read_state(start))
+        print(f"reasonlab: resuming from {start}")
+
+    trainer.train(resume_from_checkpoint=str(start) if start is not None else None)
+
+    return runfolder.save_final(trainer, out, {
+        "kind": "rl", "recipe": recipe.source, "steps": trainer.state.global_step,
+        "curriculum": curriculum.state_dict()["levels"], "base_model": model})

@@ -1,0 +1,150 @@
+"""The training run folder, shared by SFT and RL:
+
+```
+DIR/config.yaml          the resolved recipe
+DIR/init/                the fresh model when the recipe says init:tiny / init:small
+DIR/checkpoints/         checkpoint-N folders (atomic, with manifest.json), the last K kept
+DIR/metrics.jsonl        every logged step (loss, rewards per component, curriculum levels, …)
+DIR/rollouts/            RL: step-N.jsonl, every completion with its rewards and verdicts
+DIR/evals/               in-loop evaluation: step-N/ run folders and steps.jsonl
+DIR/final/               the trained model + tokenizer in Hugging Face format
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import TrainerCallback
+
+from reasonlab.errors import ConfigError
+from reasonlab.jsonl import atomic_writer, dumps
+from reasonlab.train import checkpoint as ckpt
+from reasonlab.train.config import Recipe
+
+CHECKPOINTS, FINAL, METRICS = "checkpoints", "final", "metrics.jsonl"
+# Fields that may differ between a run and its resumption.
+_RESUMABLE_CHANGES = {"max_steps", "eval", "rollouts"}
+
+
+def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Path | None]:
+    """Create or reopen ``out``; returns it and the checkpoint to resume from (None = start)."""
+    out = Path(out)
+    found = ckpt.checkpoints(out / CHECKPOINTS)
+    if found and not resume:
+        raise ConfigError(f"{out} already holds checkpoints of a run; pass --resume to continue "
+                          "it or choose a new --out", field="--out")
+    out.mkdir(parents=True, exist_ok=True)
+    config_path = out / "config.yaml"
+    resolved = recipe.to_dict()
+    if resume and config_path.is_file():
+        before = yaml.safe_load(config_path.read_text()) or {}
+        changed = sorted(k for k in set(before) | set(resolved)
+                         if k not in _RESUMABLE_CHANGES and before.get(k) != resolved.get(k))
+        if changed:
+            raise ConfigError(f"the recipe differs from the run's config.yaml in {changed}; "
+                              "resume with the same recipe (only max_steps, eval and rollouts "
+                              "may change)", file=str(config_path), field=changed[0])
+    with atomic_writer(config_path) as handle:
+        yaml.safe_dump(resolved, handle, sort_keys=False)
+    start = None
+    if resume:
+        start = ckpt.latest_valid(out / CHECKPOINTS)
+        if start is None:
+            if found:
+                warnings.warn(f"no valid checkpoint in {out / CHECKPOINTS}; starting over",
+                              stacklevel=2)
+            else:
+                print(f"reasonlab: nothing to resume in {out}; starting a new run")
+    return out, start
+
+
+def model_path(recipe: Recipe, out: Path) -> str:
+    """The folder to train from: ``init:SIZE`` builds (once) a fresh tiny model in DIR/init."""
+    if not recipe.model.startswith("init:"):
+        return recipe.model
+    size = recipe.model.removeprefix("init:") or "tiny"
+    folder = out / "init"
+    if not (folder / "config.json").is_file():
+        from reasonlab.models.tiny import init_tiny_model
+
+        try:
+            init_tiny_model(folder, size=size, seed=recipe.seed)
+        except ConfigError as exc:
+            raise recipe.fail("model", exc.message) from None
+    return str(folder)
+
+
+def save_final(trainer: Any, out: Path, info: dict[str, Any]) -> Path:
+    """Save the model + tokenizer to DIR/final atomically (a temp folder renamed into place)."""
+    final = out / FINAL
+    staging = out / f".{FINAL}.tmp"
+    accelerator = trainer.accelerator
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    trainer.save_model(str(staging))
+    if accelerator.is_main_process:
+        if trainer.processing_class is not None:
+            trainer.processing_class.save_pretrained(str(staging))
+        (staging / "reasonlab_train.json").write_text(json.dumps(info, indent=2) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(staging, final)
+    accelerator.wait_for_everyone()
+    return final
+
+
+class MetricsLog(TrainerCallback):
+    """Append each log entry (with its step) to DIR/metrics.jsonl, main process only."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            row = {"step": state.global_step, **{k: v for k, v in logs.items()
+                                                 if isinstance(v, (int, float, str)) or v is None}}
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(dumps(row) + "\n")
+        return control
+
+
+def trl_kwargs(recipe: Recipe, out: Path, max_steps: int) -> dict[str, Any]:
+    """Settings reasonlab owns, merged over the recipe's ``trl`` block."""
+    import torch
+
+    # TRL defaults to bf16, which a CPU-only machine refuses; GPU recipes keep TRL's choice.
+    device = {} if torch.cuda.is_available() else {"bf16": False, "use_cpu": True}
+    report_to = recipe.trl.get("report_to") or []
+    if "wandb" in ([report_to] if isinstance(report_to, str) else report_to):
+        os.environ.setdefault("WANDB_MODE", "offline")   # no network unless the user asks
+    return {
+        "report_to": [], "logging_steps": 1, **device,
+        **recipe.trl,
+        "output_dir": str(out), "max_steps": max_steps, "seed": recipe.seed,
+        "save_strategy": "steps", "save_steps": recipe.checkpoint.every,
+        "save_total_limit": None,
+    }
+
+
+def build_args(config_class: type, recipe: Recipe, kwargs: dict[str, Any]):
+    """``config_class(**kwargs)`` with TRL's own checks reported against the recipe."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config_class)}
+    for key in recipe.trl:
+        if key not in names:
+            raise recipe.fail(f"trl.{key}", f"is not a {config_class.__name__} setting (see "
+                              "TRL's docs for the list)")
+    try:
+        return config_class(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise recipe.fail("trl", f"{config_class.__name__} rejected the settings: {exc}") \
+            from None
