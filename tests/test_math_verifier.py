@@ -113,6 +113,15 @@ def test_reference_is_parsed_once_per_worker_and_unreadable_reference_is_an_erro
     assert status == "error" and "reference" in detail
 
 
+def test_nesting_guard_is_deterministic_and_leaves_honest_depth_alone(math_verifier):
+    # A true but absurdly nested equivalent is rejected by structure, not by the clock.
+    deep = "\\frac{" * 13 + "3" + "}{1}" * 13
+    shallow = "\\frac{" * 3 + "3" + "}{1}" * 3
+    verdicts = math_verifier.check_many([(item("3"), ans(deep)), (item("3"), ans(shallow))])
+    assert verdicts[0].status == "wrong" and "nested 13 deep" in verdicts[0].detail
+    assert verdicts[1].status == "correct"
+
+
 def test_versions_name_math_verify():
     assert MathVerifier().versions()["math-verify"].startswith("0.")
 

@@ -14,7 +14,11 @@ calling a hedged answer correct. Three rules, each about what an answer *commits
 3. **Units.** math-verify drops units, so ``3 \text{ km}`` equals ``3 \text{ cm}``. When both
    answers name a unit, the units must agree; leaving the unit out is fine.
 
-A fourth rule (an equation between constants must hold: ``4 = 3`` is not an answer of 3) needs
+4. **Depth.** Brackets nested deeper than ``MAX_NESTING`` (or than the reference) are not an
+   honest answer but a way to make the parser slow: rejected here, so the verdict does not
+   depend on how fast the machine happens to be.
+
+A fifth rule (an equation between constants must hold: ``4 = 3`` is not an answer of 3) needs
 sympy and lives in the worker. The rules look at structure only; equality is math-verify's call.
 """
 
@@ -176,8 +180,26 @@ def unit(text: str) -> str | None:
     return " ".join(words) + (f"^{power}" if power else "")
 
 
+MAX_NESTING = 12
+
+
+def nesting(text: str) -> int:
+    """Deepest bracket/environment nesting in ``text``."""
+    depth = deepest = 0
+    for token in _tokens(text):
+        if token in _OPEN or token.startswith("\\begin"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in _CLOSE or token.startswith("\\end"):
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def guard(gold: str, answer: str) -> str | None:
     """Why ``answer`` cannot be right whatever math-verify says, or None to ask math-verify."""
+    depth, limit = nesting(answer), max(MAX_NESTING, nesting(gold))
+    if depth > limit:
+        return f"brackets nested {depth} deep, over the limit of {limit}"
     want, have = shape(gold), shape(answer)
     if {want.kind, have.kind} == {"set", "group"}:
         return (f"the answer is a {'set' if have.kind == 'set' else 'tuple or interval'}, "
