@@ -106,3 +106,34 @@ def openai_server(format_model_dir, tmp_path_factory):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+def open_sandbox_pool(workers: int = 2):
+    """A started sandbox pool, or a skip where bubblewrap cannot work (a failure under CI, which
+    must run the sandbox tests: the project's setup installs bubblewrap)."""
+    from reasonlab.sandbox import SandboxPool, SandboxUnavailable
+
+    pool = SandboxPool(workers=workers)
+    try:
+        pool.check()
+    except SandboxUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the sandbox tests: {exc}")
+        pytest.skip(f"sandbox unavailable here: {exc}")
+    return pool
+
+
+@pytest.fixture(scope="module")
+def sandbox_pool():
+    """A real two-slot sandbox pool for one test module, closed after it."""
+    pool = open_sandbox_pool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def code_verifier(sandbox_pool):
+    """The ``code`` verifier over ``sandbox_pool``."""
+    from reasonlab.verifiers.code import CodeVerifier
+
+    return CodeVerifier(sandbox_pool)

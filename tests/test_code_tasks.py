@@ -12,23 +12,8 @@ from pathlib import Path
 import pytest
 
 from reasonlab.errors import ConfigError, InputError
-from reasonlab.sandbox import SandboxPool, SandboxUnavailable
 from reasonlab.tasks import get_task
 from reasonlab.tasks.code_files import humaneval_tests, load_code_file
-from reasonlab.verifiers.code import CodeVerifier
-
-
-@pytest.fixture(scope="module")
-def verifier():
-    pool = SandboxPool(workers=2)
-    try:
-        pool.check()
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the sandbox tests: {exc}")
-        pytest.skip(f"sandbox unavailable here: {exc}")
-    yield CodeVerifier(pool)
-    pool.close()
 
 
 def test_family_items_are_deterministic_and_graded():
@@ -49,13 +34,13 @@ def test_family_items_are_deterministic_and_graded():
         get_task("code_functions", tests_base=0)
 
 
-def test_family_teacher_passes_and_a_wrong_solution_does_not(verifier):
+def test_family_teacher_passes_and_a_wrong_solution_does_not(code_verifier):
     task = get_task("code_functions")
     items = [task.item(i, d, seed=0) for d in range(1, 9) for i in range(3)]
-    verdicts = verifier.check_many([(item, item.teacher) for item in items])
+    verdicts = code_verifier.check_many([(item, item.teacher) for item in items])
     assert all(v.correct for v in verdicts), [v.detail for v in verdicts if not v.correct]
     stub = "```python\ndef {0}(*args):\n    return None\n```"
-    verdicts = verifier.check_many([(item, stub.format(item.meta["function"]))
+    verdicts = code_verifier.check_many([(item, stub.format(item.meta["function"]))
                                     for item in items])
     assert all(v.score < 1 for v in verdicts)
 
@@ -96,7 +81,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> str:
     return str(path)
 
 
-def test_mbpp_and_humaneval_files_become_code_items(tmp_path, verifier):
+def test_mbpp_and_humaneval_files_become_code_items(tmp_path, code_verifier):
     mbpp, skipped = load_code_file(write_jsonl(tmp_path / "mbpp.jsonl", MBPP))
     assert skipped == 0 and [i.id for i in mbpp] == ["mbpp:mbpp.jsonl-2", "mbpp:mbpp.jsonl-3"]
     assert mbpp[1].extra["setup"] == "import math" and len(mbpp[1].tests) == 3
@@ -106,12 +91,12 @@ def test_mbpp_and_humaneval_files_become_code_items(tmp_path, verifier):
     assert humaneval[0].tests[0] == ("assert has_close_elements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2],"
                                      " 0.3) == True")
     assert "def has_close_elements" not in humaneval[0].extra["setup"]
-    verdicts = verifier.check_many([(i, i.teacher) for i in mbpp + humaneval])
+    verdicts = code_verifier.check_many([(i, i.teacher) for i in mbpp + humaneval])
     assert all(v.correct for v in verdicts), [v.detail for v in verdicts]
     # a completion that gives only the function still finds the prompt's imports
     body = ("```python\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:"
             "\n    return False\n```")
-    assert verifier.check(humaneval[0], body).score == pytest.approx(2 / 3)
+    assert code_verifier.check(humaneval[0], body).score == pytest.approx(2 / 3)
     task = get_task(f"mbpp:{tmp_path / 'mbpp.jsonl'}")
     assert [i.id for i in task.sample(5, 1)] == [i.id for i in mbpp]
 
@@ -131,7 +116,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, **(env or {})}, timeout=120)
 
 
-def test_verify_command_on_code_items_and_refusal_without_sandbox(tmp_path, verifier):
+def test_verify_command_on_code_items_and_refusal_without_sandbox(tmp_path, code_verifier):
     items = get_task("code_functions").sample(3, 2, seed=4)
     item_path = write_jsonl(tmp_path / "items.jsonl", [i.to_dict() for i in items])
     rows = [{"id": items[0].id, "completion": items[0].teacher},

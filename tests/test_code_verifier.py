@@ -4,18 +4,16 @@ value encoding, and scoring through the real sandbox."""
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter, OrderedDict
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from reasonlab.sandbox import SandboxPool, SandboxUnavailable
 from reasonlab.sandbox.asserts import TestFormatError, decode, evaluate, judge_test, plan_tests
 from reasonlab.sandbox.values import Unserializable, encode, normalize_output
 from reasonlab.tasks.item import Item
-from reasonlab.verifiers.code import CodeVerifier, extract_program, uses_code
+from reasonlab.verifiers.code import extract_program, uses_code
 
 
 def test_program_is_the_last_python_block_after_thinking():
@@ -107,17 +105,6 @@ def test_uses_code_reads_weighted_specs():
 # -- through the sandbox
 
 
-@pytest.fixture(scope="module")
-def verifier():
-    pool = SandboxPool(workers=2)
-    try:
-        pool.check()
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the sandbox tests: {exc}")
-        pytest.skip(f"sandbox unavailable here: {exc}")
-    yield CodeVerifier(pool)
-    pool.close()
 
 
 def item(**fields) -> Item:
@@ -130,82 +117,85 @@ def code(program: str) -> str:
     return f"<think>plan</think>\n```python\n{program}\n```"
 
 
-def test_score_is_the_fraction_of_tests_passed(verifier):
+def test_score_is_the_fraction_of_tests_passed(code_verifier):
     tests = ["assert sq(2) == 4", "assert sq(3) == 9", "assert sq(-1) == 1", "assert sq(0) == 0"]
-    right = verifier.check(item(tests=tests), code("def sq(x):\n    return x * x"))
+    right = code_verifier.check(item(tests=tests), code("def sq(x):\n    return x * x"))
     assert (right.status, right.score, right.detail) == ("correct", 1.0, "4/4 tests passed")
-    half = verifier.check(item(tests=tests), code("def sq(x):\n    return 2 * x if x > 0 else x"))
+    half = code_verifier.check(item(tests=tests),
+                               code("def sq(x):\n    return 2 * x if x > 0 else x"))
     assert (half.status, half.score) == ("wrong", 0.5)
     assert "test 1: got 6, expected 9" in half.detail
-    crash = verifier.check(item(tests=tests), code("def sq(x):\n    return x * x if x else 1 // x"))
+    crash = code_verifier.check(item(tests=tests),
+                                code("def sq(x):\n    return x * x if x else 1 // x"))
     assert crash.score == 0.75 and "ZeroDivisionError" in crash.detail  # sq(0) raises
-    assert verifier.check(item(tests=tests), "just prose").status == "unparsable"
-    broken = verifier.check(item(tests=tests), code("def sq(x) return x"))
+    assert code_verifier.check(item(tests=tests), "just prose").status == "unparsable"
+    broken = code_verifier.check(item(tests=tests), code("def sq(x) return x"))
     assert broken.status == "wrong" and "SyntaxError" in broken.detail
 
 
-def test_setup_and_reference_functions(verifier):
+def test_setup_and_reference_functions(code_verifier):
     spec = dict(tests=["assert total(xs) == ref(xs)", "assert total([]) == 0"],
                 setup="xs = [1, 2, 3]\ndef ref(v): return sum(v)")
-    assert verifier.check(item(**spec), code("def total(v):\n    return sum(v)")).correct
+    assert code_verifier.check(item(**spec), code("def total(v):\n    return sum(v)")).correct
     # redefining the setup's reference function does not change the expected side
     cheat = "def total(v):\n    return -1\ndef ref(v):\n    return -1"
-    verdict = verifier.check(item(**spec), code(cheat))
+    verdict = code_verifier.check(item(**spec), code(cheat))
     assert verdict.score == 0 and "got -1, expected 6" in verdict.detail
 
 
-def test_io_cases(verifier):
+def test_io_cases(code_verifier):
     io = [{"stdin": "2 3\n", "stdout": "5\n"}, {"stdin": "10 -4", "stdout": "6"},
           {"stdin": "0 0", "stdout": "0"}]
-    good = verifier.check(item(io=io), code("a, b = map(int, input().split())\nprint(a + b)  "))
+    good = code_verifier.check(item(io=io),
+                               code("a, b = map(int, input().split())\nprint(a + b)  "))
     assert good.correct, good.detail
-    wrong = verifier.check(item(io=io), code("a, b = map(int, input().split())\nprint(a - b)"))
+    wrong = code_verifier.check(item(io=io), code("a, b = map(int, input().split())\nprint(a - b)"))
     assert wrong.score == pytest.approx(1 / 3) and "expected" in wrong.detail
-    crash = verifier.check(item(io=io), code("print(0)\nraise SystemExit(3)"))
+    crash = code_verifier.check(item(io=io), code("print(0)\nraise SystemExit(3)"))
     assert crash.score == 0 and "exited with code 3" in crash.detail
 
 
-def test_bad_items_are_errors_not_wrong_answers(verifier):
+def test_bad_items_are_errors_not_wrong_answers(code_verifier):
     program = code("def f():\n    return 1")
-    assert verifier.check(item(tests=["f() == 1"]), program).status == "error"
-    assert verifier.check(item(), program).status == "error"
-    assert verifier.check(item(tests=["assert f() == 1"], io=[{"stdin": "", "stdout": ""}]),
+    assert code_verifier.check(item(tests=["f() == 1"]), program).status == "error"
+    assert code_verifier.check(item(), program).status == "error"
+    assert code_verifier.check(item(tests=["assert f() == 1"], io=[{"stdin": "", "stdout": ""}]),
                           program).status == "error"
     for limit in (0, -1, "2", 1e9, True):
-        verdict = verifier.check(item(tests=["assert f() == 1"], time_limit=limit), program)
+        verdict = code_verifier.check(item(tests=["assert f() == 1"], time_limit=limit), program)
         assert verdict.status == "error" and "time_limit" in verdict.detail
-    bad_setup = verifier.check(item(tests=["assert f() == ref()"], setup="def ref(: pass"),
+    bad_setup = code_verifier.check(item(tests=["assert f() == ref()"], setup="def ref(: pass"),
                                program)
     assert bad_setup.status == "error" and "setup fails" in bad_setup.detail
     forged = code("import os\nos.write(3, b'[\"E\", \"setup: no\", \"setup\"]\\n')\n"
                   "def f(): return 0")
-    verdict = verifier.check(item(tests=["assert f() == 1"]), forged)
+    verdict = code_verifier.check(item(tests=["assert f() == 1"]), forged)
     assert verdict.status == "wrong", verdict.detail  # a forged setup failure is still a 0
 
 
-def test_time_limit_is_per_item(verifier):
+def test_time_limit_is_per_item(code_verifier):
     slow = code("import time\ndef f():\n    time.sleep(0.6)\n    return 1")
-    assert verifier.check(item(tests=["assert f() == 1"], time_limit=2), slow).correct
-    verdict = verifier.check(item(tests=["assert f() == 1"], time_limit=0.3), slow)
+    assert code_verifier.check(item(tests=["assert f() == 1"], time_limit=2), slow).correct
+    verdict = code_verifier.check(item(tests=["assert f() == 1"], time_limit=0.3), slow)
     assert verdict.status == "wrong" and "time limit exceeded" in verdict.detail
 
 
-def test_many_completions_in_parallel(verifier):
+def test_many_completions_in_parallel(code_verifier):
     tests = ["assert inc(1) == 2", "assert inc(41) == 42"]
     pairs = [(item(id=f"c{i}", tests=tests),
               code("def inc(x):\n    return x + 1" if i % 3 else "def inc(x):\n    return x"))
              for i in range(30)]
-    verdicts = verifier.check_many(pairs)
+    verdicts = code_verifier.check_many(pairs)
     assert [v.id for v in verdicts] == [f"c{i}" for i in range(30)]
     assert [v.correct for v in verdicts] == [bool(i % 3) for i in range(30)]
 
 
-def test_main_guard_does_not_run_under_assert_tests(verifier):
+def test_main_guard_does_not_run_under_assert_tests(code_verifier):
     program = ("def f(x):\n    return x + 1\n\nif __name__ == '__main__':\n"
                "    n = int(input())\n    print(f(n))\n")
-    assert verifier.check(item(tests=["assert f(1) == 2"]), code(program)).correct
+    assert code_verifier.check(item(tests=["assert f(1) == 2"]), code(program)).correct
     io = [{"stdin": "4\n", "stdout": "5"}]
-    assert verifier.check(item(io=io), code(program)).correct
+    assert code_verifier.check(item(io=io), code(program)).correct
 
 
 def test_a_stub_in_the_setup_is_the_programs_to_fill():

@@ -34,19 +34,27 @@ class Extraction:
         return self.text is not None
 
 
+_BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    """Index just past the ``}`` that closes a group opened right before ``start``."""
+    depth, i = 1, start
+    while i < len(text) and depth:
+        if text[i] == "{" and text[i - 1] != "\\":
+            depth += 1
+        elif text[i] == "}" and text[i - 1] != "\\":
+            depth -= 1
+        i += 1
+    return i if depth == 0 else None
+
+
 def last_boxed(text: str) -> str | None:
     r"""Content of the last ``\boxed{…}`` (or ``\fbox{…}``) with balanced braces, or None."""
-    starts = [m.end() for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
-    for start in reversed(starts):
-        depth, i = 1, start
-        while i < len(text) and depth:
-            if text[i] == "{" and text[i - 1] != "\\":
-                depth += 1
-            elif text[i] == "}" and text[i - 1] != "\\":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            return text[start:i - 1]
+    for match in reversed(list(_BOX_OPEN.finditer(text))):
+        end = _closing_brace(text, match.end())
+        if end is not None:
+            return text[match.end():end - 1]
     return None
 
 
@@ -54,19 +62,13 @@ def outer_boxes(text: str) -> list[str]:
     r"""Contents of every top-level ``\boxed{…}`` (boxes inside boxes are part of their box)."""
     found: list[str] = []
     end = -1
-    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+    for match in _BOX_OPEN.finditer(text):
         if match.start() < end:
             continue
-        depth, i = 1, match.end()
-        while i < len(text) and depth:
-            if text[i] == "{" and text[i - 1] != "\\":
-                depth += 1
-            elif text[i] == "}" and text[i - 1] != "\\":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            found.append(text[match.end():i - 1])
-            end = i
+        close = _closing_brace(text, match.end())
+        if close is not None:
+            found.append(text[match.end():close - 1])
+            end = close
     return found
 
 
