@@ -91,9 +91,13 @@ class LocalModel(Model):
         return self.tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
 
-    def encode(self, text: str) -> list[int]:
-        # A chat template writes its own special tokens; a raw prompt gets the tokenizer's.
-        return self.tokenizer(text, add_special_tokens=not self.use_chat_template)["input_ids"]
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        # One batched call (the fast tokenizer runs it in Rust); a chat template writes its own
+        # special tokens, a raw prompt gets the tokenizer's.
+        if not texts:
+            return []
+        return self.tokenizer(list(texts),
+                              add_special_tokens=not self.use_chat_template)["input_ids"]
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -113,7 +117,7 @@ class LocalModel(Model):
         if params.seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(params.seed)
         rendered = [self.render(p) for p in prompts]
-        encoded = [self.encode(p) for p in rendered]
+        encoded = self.encode(rendered)
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
         results: list[Generation | None] = [None] * len(prompts)
 
@@ -172,13 +176,15 @@ class LocalModel(Model):
             for step in range(max_steps):
                 col = width + step
                 tokens, logprobs = sample(logits, params, generator)
-                feed = torch.full((len(batch),), pad, dtype=torch.long)
-                new_col = torch.ones((len(batch), 1), dtype=torch.long)
+                # Plain lists, turned into tensors once per step: per-element tensor writes
+                # cost more than the rest of the row bookkeeping.
+                feed = [pad] * len(batch)
+                alive = [1] * len(batch)
                 dead = []
                 for j, r in enumerate(batch):
                     row = rows[r]
                     if row.finished:
-                        new_col[j, 0] = 0
+                        alive[j] = 0
                         dead.append(j)
                         continue
                     forced = row.next_forced()
@@ -191,13 +197,15 @@ class LocalModel(Model):
                     if row.finished:
                         row.latency_s = time.perf_counter() - t0
                         emit(r, self._to_generation(row, len(encoded[r])))
-                        new_col[j, 0] = 0
+                        alive[j] = 0
                         dead.append(j)
                     else:
                         feed[j] = row.to_feed
                 if len(dead) == len(batch):
                     break
-                mask = torch.cat([mask, new_col.to(self.device)], dim=1)
+                new_col = torch.tensor(alive, dtype=torch.long, device=self.device)
+                mask = torch.cat([mask, new_col.view(-1, 1)], dim=1)
+                feed = torch.tensor(feed, dtype=torch.long)
                 # Dropping finished rows copies the cache, so do it once enough have piled up.
                 if dead and len(dead) * 4 >= len(batch):
                     keep = [j for j in range(len(batch)) if j not in set(dead)]

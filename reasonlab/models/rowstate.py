@@ -90,22 +90,25 @@ class RowState:
         self.cols.append(col)
         self.tail = (self.tail + piece)[-max(64, len(piece) + 32):]
         masked: list[int] = []
+        # Every tag ends in ">", so a piece without one cannot complete a tag: skip the scans
+        # (this runs once per row per decode step).
+        tag = ">" in piece
         if self.thinking:
             self.thinking_tokens += 1
-            if _ends_in(self.tail, piece, THINK_CLOSE):
+            if tag and _ends_in(self.tail, piece, THINK_CLOSE):
                 min_think = self.plan.min_thinking_tokens
                 if (min_think is not None and not self.forced_close
                         and self.thinking_tokens < min_think and self.plan.wait_ids):
                     masked = self._replace_close_with_wait()
                     return masked
                 self.thinking = False
-        elif _ends_in(self.tail, piece, THINK_OPEN):
+        elif tag and _ends_in(self.tail, piece, THINK_OPEN):
             self.thinking = True
         if self.answering and logprob is not None:
             self.answer_logprobs.append((len(self.ids) - 1, logprob))
-        if _ends_in(self.tail, piece, ANSWER_OPEN):
+        if tag and _ends_in(self.tail, piece, ANSWER_OPEN):
             self.answering, self.answer_logprobs = True, []
-        if self.answering and _ends_in(self.tail, piece, ANSWER_CLOSE):
+        if tag and self.answering and _ends_in(self.tail, piece, ANSWER_CLOSE):
             self.answering = False
             first = len(self.ids) - self._tokens_covering(len(ANSWER_CLOSE))
             self.answer_logprobs = [(i, lp) for i, lp in self.answer_logprobs if i < first]
