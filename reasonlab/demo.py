@@ -70,6 +70,9 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
         recipe = load_recipe("sft-tiny", [*held_out, f"max_steps={sft_steps}"], kind="sft")
+        # One pass over fresh items is enough; don't build (and tokenize) the recipe's full set.
+        recipe.sft_items = min(recipe.sft_items,
+                               sft_steps * int(recipe.trl.get("per_device_train_batch_size", 8)))
         train_sft(recipe, out / "sft", resume=True)
     _done(start)
 
