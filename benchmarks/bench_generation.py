@@ -31,13 +31,19 @@ def make_prompts(n: int, seed: int = 0) -> list[str]:
     return prompts
 
 
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    best, out = float("inf"), None
+def best_times(fns: list, repeats: int) -> list[tuple[float, object]]:
+    """Best wall time of each function over ``repeats`` rounds, the functions interleaved
+    within each round so that drifts of the machine (clock boost, a neighbour's load) fall on
+    all of them alike rather than on whichever ran first."""
+    best: list[tuple[float, object]] = [(float("inf"), None)] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            out = fn()
+            elapsed = time.perf_counter() - start
+            if elapsed < best[k][0]:
+                best[k] = (elapsed, out)
+    return best
 
 
 def matmul_flops(n: int = 1024, repeats: int = 5) -> float:
@@ -45,7 +51,7 @@ def matmul_flops(n: int = 1024, repeats: int = 5) -> float:
 
     a, b = torch.randn(n, n), torch.randn(n, n)
     torch.matmul(a, b)
-    seconds, _ = best_time(lambda: torch.matmul(a, b), repeats)
+    ((seconds, _),) = best_times([lambda: torch.matmul(a, b)], repeats)
     return 2 * n ** 3 / seconds
 
 
@@ -64,7 +70,7 @@ def run(quick: bool = False) -> list[Result]:
     from reasonlab.models.local import LocalModel
     from reasonlab.models.tiny import init_tiny_model
 
-    n_prompts, new_tokens, n_single, repeats = (16, 32, 4, 2) if quick else (64, 64, 16, 3)
+    n_prompts, new_tokens, n_single, repeats = (16, 32, 4, 2) if quick else (64, 64, 16, 5)
     prompts = make_prompts(n_prompts)
     with tempfile.TemporaryDirectory() as folder:
         init_tiny_model(folder, size="tiny", seed=0)
@@ -87,9 +93,9 @@ def run(quick: bool = False) -> list[Result]:
         return [row for p in prompts[:n_single] for row in run_hf([p])]
 
     run_ours(), run_hf(prompts[:4]), run_single()                  # warm-up
-    t_ours, gens = best_time(run_ours, repeats)
-    t_hf, hf_rows = best_time(lambda: run_hf(prompts), repeats)
-    t_single, single_rows = best_time(run_single, max(1, repeats - 1))
+    (t_ours, gens), (t_hf, hf_rows) = best_times([run_ours, lambda: run_hf(prompts)],
+                                                  repeats)
+    ((t_single, single_rows),) = best_times([run_single], max(1, repeats - 1))
     ours_tokens = sum(g.completion_tokens for g in gens)
     hf_tokens = sum(len(r) for r in hf_rows)
     single_tokens = sum(len(r) for r in single_rows)
