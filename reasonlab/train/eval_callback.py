@@ -39,6 +39,16 @@ def held_out_prompts(suite) -> set[str]:
     return {unit.item.prompt for unit in expand(suite)}
 
 
+def held_out_suite(recipe) -> tuple[Any, set[str]]:
+    """The recipe's eval suite (or None) and its prompts, which training never draws: held out
+    even when the suite is not evaluated in the loop, so that turning evaluation on or off
+    never changes the data."""
+    if recipe.eval.suite is None:
+        return None, set()
+    suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
+    return suite, held_out_prompts(suite)
+
+
 @contextmanager
 def preserved_rng():
     """Run a block without consuming the training RNG streams (python, numpy, torch)."""

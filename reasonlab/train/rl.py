@@ -31,6 +31,7 @@ from reasonlab.train.checkpoint import AtomicCheckpointMixin, read_state
 from reasonlab.train.config import Recipe
 from reasonlab.train.curriculum import Curriculum, LevelRange
 from reasonlab.train.data import TaskMix, slot_dataset
+from reasonlab.train.eval_callback import InLoopEval, held_out_suite
 from reasonlab.train.rewards import RewardScorer
 from reasonlab.train.rollouts import RolloutWriter
 
@@ -79,14 +80,8 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
     out, start = runfolder.prepare(recipe, out, resume=resume)
     model = runfolder.model_path(recipe, out)
 
-    # Held-out suite first: its prompts are excluded from the training draw (even when it is
-    # not evaluated in the loop, so that turning evaluation on or off never changes the data).
-    suite, held_out = None, set()
-    if recipe.eval.suite is not None:
-        from reasonlab.train.eval_callback import held_out_prompts, resolve_suite
-
-        suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
-        held_out = held_out_prompts(suite)
+    # Held-out suite first: its prompts are excluded from the training draw.
+    suite, held_out = held_out_suite(recipe)
     mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out)
     curriculum = build_curriculum(recipe)
 
@@ -112,8 +107,6 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
                                         is_main=trainer.accelerator.is_main_process)
     if suite is not None and recipe.eval.every:
-        from reasonlab.train.eval_callback import InLoopEval
-
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
                                batch_size=recipe.eval.batch_size, run_name=out.name,
                                chat=recipe.prompt.chat)

@@ -19,6 +19,7 @@ from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.config import Recipe
 from reasonlab.train.data import TaskMix
+from reasonlab.train.eval_callback import InLoopEval, held_out_suite
 
 
 class ReasonlabSFTTrainer(AtomicCheckpointMixin, SFTTrainer):
@@ -44,13 +45,7 @@ def sft_dataset(recipe: Recipe, held_out: set[str] | None = None):
 
 def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
                       callbacks: list[Any] | None = None) -> ReasonlabSFTTrainer:
-    held_out: set[str] = set()
-    suite = None
-    if recipe.eval.suite is not None:   # held out even when not evaluated in the loop
-        from reasonlab.train.eval_callback import held_out_prompts, resolve_suite
-
-        suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
-        held_out = held_out_prompts(suite)
+    suite, held_out = held_out_suite(recipe)
     if recipe.trl.get("completion_only_loss") is False:
         raise recipe.fail("trl.completion_only_loss", "SFT here trains on the completion only; "
                           "remove this setting")
@@ -63,8 +58,6 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
         checkpoint_root=out / runfolder.CHECKPOINTS, checkpoint_keep=recipe.checkpoint.keep,
         data_info={"seed": recipe.seed, "items": recipe.sft_items})
     if suite is not None and recipe.eval.every:
-        from reasonlab.train.eval_callback import InLoopEval
-
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
                                batch_size=recipe.eval.batch_size, run_name=out.name,
                                chat=recipe.prompt.chat)
