@@ -7,9 +7,9 @@ STAMP  := $(VENV)/.installed
 # resolving a multi-GB CUDA build for `torch>=...` in pyproject.toml.
 TORCH  := torch==2.13.0
 
-.PHONY: setup sandbox-deps test demo bench lint clean
+.PHONY: setup sandbox-deps report-deps test demo bench lint clean
 
-setup: $(STAMP) sandbox-deps
+setup: $(STAMP) sandbox-deps report-deps
 
 # bubblewrap isolates model-written code (reasonlab/sandbox); installed when missing, as root.
 sandbox-deps:
@@ -21,6 +21,19 @@ sandbox-deps:
 	  else \
 	    echo "make: bubblewrap is missing; code verification needs it:" \
 	      "sudo apt-get install bubblewrap (or pass --unsafe-no-sandbox)" >&2; \
+	  fi; }
+
+# Debian's chromium: tests open `reasonlab report` pages in it (headless); the report itself
+# does not need it. Installed when missing, as root.
+report-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (headless check of report pages in the tests)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      >/dev/null || { echo "make: could not install chromium" >&2; exit 1; }; \
+	  else \
+	    echo "make: chromium is missing; the report page test is skipped without it:" \
+	      "sudo apt-get install chromium" >&2; \
 	  fi; }
 
 $(STAMP): pyproject.toml Makefile

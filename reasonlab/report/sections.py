@@ -1,0 +1,297 @@
+"""The report's sections: for each, decide whether its data is there, draw its figure(s), and
+say plainly why a section is empty when it is (no baseline, no confidence, one sample per item,
+no training run) instead of drawing anything made up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasonlab.report import plots
+from reasonlab.report.load import ReportInputs, cell_deltas, confidence_pairs, metric_keys
+
+EXAMPLES_PER_TASK = 2
+MAX_EXAMPLES = 12
+
+
+@dataclass
+class Figure:
+    name: str          # file stem under plots/
+    png: bytes
+    alt: str
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    intro: str = ""
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)        # plain text, shown as remarks
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _ci(ci: list[float] | None, signed: bool = False) -> str:
+    if not ci:
+        return "n/a"
+    fmt = "{:+.0f}" if signed else "{:.0f}"
+    return f"[{fmt.format(100 * ci[0])}, {fmt.format(100 * ci[1])}]"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def transfer_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("transfer", "Transfer: accuracy change by task and difficulty",
+                f"{labels[1]} − {labels[0]} accuracy in points, with the 95% interval of the "
+                "difference (Newcombe's hybrid score method) in each cell.")
+    if inputs.baseline is None or inputs.transfer is None:
+        s.intro = ""
+        s.notes.append("No baseline run was given (--baseline RUN), so there is no transfer "
+                       "heatmap: a change needs a before and an after.")
+        return s
+    moved = inputs.transfer
+    trained = {n for n, c in moved["tasks"].items() if c["in_domain"]}
+    deltas = cell_deltas(inputs.baseline.summary, inputs.run.summary)
+    tasks = [t for t in moved["tasks"] if t in deltas]
+    if tasks:
+        s.figures.append(Figure("transfer_heatmap", plots.transfer_heatmap(deltas, tasks, trained),
+                                "heatmap of the accuracy change per task and difficulty"))
+    else:
+        s.notes.append("The two runs share no task × difficulty cell with decided samples.")
+    rows = [[("★ " if c["in_domain"] else "") + name, "trained" if c["in_domain"] else "held out",
+             _pct(c["base_accuracy"]), _pct(c["trained_accuracy"]),
+             "n/a" if c["delta"] is None else f"{100 * c['delta']:+.0f}", _ci(c["ci95"], True),
+             f"{c['n_base']} / {c['n_trained']}"] for name, c in moved["tasks"].items()]
+    s.tables.append(Table(["task", "role", labels[0], labels[1], "Δ points", "95% interval",
+                           "n"], rows))
+    index = moved["transferability_index"]
+    s.intro += (" Transferability index: " + (f"{index:.2f}" if index is not None else
+                   f"undefined ({moved['transferability_note']})") +
+                   (f"; trained tasks from {inputs.trained_tasks_source}"
+                    if inputs.trained_tasks else "; trained tasks unknown") + ".")
+    return s
+
+
+def accuracy_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    base = inputs.baseline.summary if inputs.baseline else None
+    s = Section("accuracy", "Accuracy vs difficulty",
+                "Accuracy over decided samples per difficulty, error bars the Wilson 95% "
+                "intervals from the summaries.")
+    s.figures.append(Figure("accuracy_vs_difficulty", plots.accuracy_vs_difficulty(
+        inputs.run.summary, base, labels), "accuracy against difficulty, one panel per task"))
+    return s
+
+
+def compute_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("compute", "Thinking tokens vs difficulty (compute allocation)",
+                "Does the model think longer on harder items? Mean thinking tokens per sample.")
+    runs = [(labels[0], inputs.baseline), (labels[1], inputs.run)]
+    runs = [(label, r) for label, r in runs if r is not None]
+    if all(r.summary["overall"].get("mean_thinking_tokens") is None for _, r in runs):
+        s.notes.append("No samples with a thinking-token count in these runs.")
+        return s
+    s.figures.append(Figure("thinking_vs_difficulty", plots.thinking_vs_difficulty(
+        inputs.run.summary, inputs.baseline.summary if inputs.baseline else None, labels),
+        "mean thinking tokens against difficulty, one panel per task"))
+    s.tables.append(Table(
+        ["run", "mean thinking tokens", "ρ(tokens, difficulty)", "on correct", "on wrong"],
+        [[label, _num(o.get("mean_thinking_tokens")), _num(o.get("spearman_tokens_difficulty"),
+                                                          2),
+          _num(o.get("thinking_tokens_correct")), _num(o.get("thinking_tokens_wrong"))]
+         for label, o in ((label, r.summary["overall"]) for label, r in runs)]))
+    return s
+
+
+def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("calibration", "Calibration: reliability diagram",
+                "Accuracy against the model's stated confidence; the diagonal is perfect "
+                "calibration. RMS calibration error as Humanity's Last Exam computes it "
+                "(equal-count bins of 100, last bin skipped) and over all bins.")
+    runs = [(labels[0], plots.BASE_COLOR, inputs.baseline), (labels[1], plots.RUN_COLOR,
+                                                            inputs.run)]
+    runs = [(label, color, r) for label, color, r in runs if r is not None]
+    with_conf = [(label, color, r) for label, color, r in runs
+                 if (r.summary.get("calibration") or {}).get("n")]
+    if not with_conf:
+        s.notes.append("No sample carries a confidence, so there is no calibration to show: "
+                       "calibration needs `confidence: true` in the suite (or `reasonlab eval "
+                       "--confidence`), or a backend that reports token probabilities.")
+        return s
+    def legend(label: str, r: Any) -> str:
+        rms = r.summary["calibration"].get("rms_hle")
+        return label + ("" if rms is None else f", RMS (hle) {100 * rms:.1f}%")
+
+    curves = [(legend(label, r), color, confidence_pairs(r)) for label, color, r in with_conf]
+    if any(pairs for _, _, pairs in curves):
+        s.figures.append(Figure("reliability_diagram", plots.reliability_diagram(
+            [c for c in curves if c[2]]), "reliability diagram"))
+    else:
+        s.notes.append("The summaries report confidences but samples.jsonl is missing, so the "
+                       "diagram cannot be drawn; the numbers below are the summaries'.")
+    rows = []
+    for label, _, r in with_conf:
+        cal = r.summary["calibration"]
+        rows.append([label, str(cal["n"]), _pct(cal.get("mean_confidence"), 1),
+                     _pct(cal.get("rms_hle"), 1), _pct(cal.get("rms_all_bins"), 1),
+                     _pct(cal.get("ece"), 1), _num(cal.get("brier"), 3)])
+        if cal.get("rms_hle") is None:
+            s.notes.append(f"{label}: RMS calibration error needs at least {cal.get('beta', 100)}"
+                           f" samples with a confidence (bins of {cal.get('beta', 100)}); this "
+                           f"run has {cal['n']}.")
+    s.tables.append(Table(["run", "n", "mean confidence", "RMS (hle)", "RMS (all bins)", "ECE",
+                           "Brier"], rows))
+    return s
+
+
+def scaling_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("scaling", "Test-time scaling",
+                "Accuracy as more inference compute is spent: more samples per item (pass@k, "
+                "majority vote maj@k, best-of-k picked by the verifier's score) and, when "
+                "swept, a larger thinking budget.")
+    runs = [(labels[0], plots.BASE_COLOR, inputs.baseline), (labels[1], plots.RUN_COLOR,
+                                                            inputs.run)]
+    runs = [(label, color, r) for label, color, r in runs if r is not None]
+    curves = [(label, color, r.summary.get("scaling", {}).get("samples") or {})
+              for label, color, r in runs]
+    multi = [(label, color, c) for label, color, c in curves if len(c.get("k") or []) > 1]
+    if multi:
+        s.figures.append(Figure("scaling_samples", plots.scaling_samples(multi),
+                                "pass@k, maj@k and best-of-k against k"))
+    else:
+        s.notes.append("Each item was sampled once (samples: 1), so there is no pass@k / maj@k "
+                       "curve; rerun the eval with --samples K (K > 1) to draw one.")
+    budgets = [(label, color, r.summary.get("scaling", {}).get("thinking_budget"))
+               for label, color, r in runs]
+    budgets = [(label, color, b) for label, color, b in budgets if b]
+    if budgets:
+        s.figures.append(Figure("scaling_budget", plots.scaling_budget(budgets),
+                                "accuracy against thinking budget"))
+    else:
+        s.notes.append("No thinking-budget sweep in these runs (suite `thinking_budgets`, or "
+                       "`reasonlab eval --budgets 16,32,64`), so no accuracy-vs-budget curve.")
+    return s
+
+
+def training_section(inputs: ReportInputs) -> Section:
+    s = Section("training", "Training curves",
+                "From the training run's metrics.jsonl (every logged step) and evals/steps.jsonl "
+                "(in-loop evaluation on held-out items).")
+    train = inputs.train
+    if train is None:
+        s.notes.append("No training run was given (--train DIR), so there are no training "
+                       "curves.")
+        return s
+    s.intro += f" Run: {train.path} ({train.kind})."
+    rows = train.metrics
+    wanted = [
+        ("training_rewards", "reward components",
+         bool(metric_keys(rows, "rewards/", "/mean")), plots.training_rewards, rows),
+        ("training_accuracy", "in-loop held-out accuracy",
+         any(r.get("accuracy") is not None for r in train.eval_steps), plots.training_accuracy,
+         train.eval_steps),
+        ("training_length", "response length",
+         bool(metric_keys(rows, "completions/mean_length")), plots.training_length, rows),
+        ("training_curriculum", "curriculum level",
+         bool(metric_keys(rows, "curriculum/", "/level")), plots.training_curriculum, rows),
+        ("training_loss", "loss", bool(metric_keys(rows, "loss")), plots.training_loss, rows),
+    ]
+    for name, what, present, draw, data in wanted:
+        if present:
+            s.figures.append(Figure(name, draw(data), what))
+        else:
+            s.notes.append(f"No {what} in this training run" + (
+                " (in-loop evaluation off or not yet run: recipe eval.every)"
+                if name == "training_accuracy" else "") + ".")
+    return s
+
+
+def reflection_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("reflection", "Reflection markers",
+                "Phrases such as “wait”, “let me check”, “verify” per 1,000 thinking tokens.")
+    runs = [r for r in (inputs.baseline, inputs.run) if r is not None]
+    if all(r.summary["overall"].get("reflection_per_1k") is None for r in runs):
+        s.notes.append("No thinking tokens in these runs, so no reflection rate.")
+        return s
+    if all(not r.summary["overall"].get("reflection_per_1k") for r in runs):
+        s.notes.append("No reflection marker occurs in any thinking of these runs (0 per 1k "
+                       "tokens).")
+    s.figures.append(Figure("reflection_rates", plots.reflection_rates(
+        inputs.run.summary, inputs.baseline.summary if inputs.baseline else None, labels),
+        "reflection markers per 1k thinking tokens"))
+    return s
+
+
+def _first_samples(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: int(r.get("sample", 0))):
+        out.setdefault(str(row["id"]), row)
+    return out
+
+
+def _status(row: dict[str, Any] | None) -> str:
+    return ((row or {}).get("verdict") or {}).get("status", "error")
+
+
+def pick_examples(inputs: ReportInputs) -> list[dict[str, Any]]:
+    """Per task, items whose verdict changed first (fixed, then broken), then others; sample 0
+    of each run, matched by item id."""
+    run = _first_samples(inputs.run.samples)
+    base = _first_samples(inputs.baseline.samples) if inputs.baseline else {}
+    by_task: dict[str, list[str]] = {}
+    for item_id, row in run.items():
+        if not base or item_id in base:
+            by_task.setdefault(str(row.get("task")), []).append(item_id)
+
+    def rank(item_id: str) -> tuple[int, str]:
+        after, before = _status(run[item_id]) == "correct", _status(base.get(item_id)) == \
+            "correct"
+        if base:
+            return (0 if after and not before else 1 if before and not after else 2, item_id)
+        return (0 if after else 1, item_id)
+
+    order = [t for t in inputs.run.summary["tasks"] if t in by_task]
+    picked = []
+    for ids in [by_task[t] for t in order + sorted(set(by_task) - set(order))]:
+        ordered = sorted(ids, key=rank)
+        if not base:   # one right and one wrong answer when there is no comparison
+            right = [i for i in ordered if _status(run[i]) == "correct"][:1]
+            wrong = [i for i in ordered if _status(run[i]) != "correct"][:1]
+            ordered = right + wrong
+        for item_id in ordered[:EXAMPLES_PER_TASK]:
+            picked.append({"run": run[item_id], "base": base.get(item_id)})
+    return picked[:MAX_EXAMPLES]
+
+
+def examples_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
+    s = Section("examples", "Example rollouts",
+                "The same items answered by both runs (first sample), items whose verdict "
+                "changed first." if inputs.baseline else
+                "Completions of this run (first sample): one right and one wrong per task "
+                "where there are both.")
+    if not inputs.run.samples:
+        s.notes.append(f"{inputs.run.path}/samples.jsonl is missing, so there are no examples.")
+        return s
+    s.examples = pick_examples(inputs)
+    if not s.examples:
+        s.notes.append("The two runs share no item id, so no side-by-side examples.")
+    return s
+
+
+def build_sections(inputs: ReportInputs, labels: tuple[str, str]) -> list[Section]:
+    return [transfer_section(inputs, labels), accuracy_section(inputs, labels),
+            compute_section(inputs, labels), calibration_section(inputs, labels),
+            scaling_section(inputs, labels), training_section(inputs),
+            reflection_section(inputs, labels), examples_section(inputs, labels)]
