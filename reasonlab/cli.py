@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "reasonlab.commands.model",
     "reasonlab.commands.serve",
     "reasonlab.commands.train",
+    "reasonlab.commands.judge",
     "reasonlab.commands.report",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from reasonlab.judges import make_judge_verifier
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import (
     Verifier,
@@ -31,6 +32,7 @@ register_verifier("math", MathVerifier)
 register_verifier("countdown", CountdownVerifier)
 register_verifier("gym", GymVerifier)
 register_verifier("code", CodeVerifier)
+register_verifier("judge", make_judge_verifier)
 
 _cache: dict[str, Verifier] = {}
 

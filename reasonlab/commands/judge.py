@@ -1,0 +1,240 @@
+"""``reasonlab judge``: an LLM judge over an OpenAI-compatible endpoint, and its audits.
+
+    reasonlab judge --judge openai:URL#MODEL --items F --completions F [--spec FILE]
+                    [--cache FILE] [--out FILE]            JSONL verdicts, like `reasonlab verify`
+    reasonlab judge audit --judge ... [--items F]          master-key canary false positives
+    reasonlab judge calibrate --judge ... --items F        agreement with rule-based truth
+
+A first positional ``audit`` or ``calibrate`` picks the action; without one the flags judge
+completions. All input is read and checked before any request or write; ``--cache`` keeps every
+parsed verdict as it arrives, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from reasonlab.errors import InputError
+
+ACTIONS = ("audit", "calibrate")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "judge", help="score completions with an LLM judge; audit or calibrate a judge",
+        description="reasonlab judge --judge openai:URL#MODEL --items F --completions F "
+                    "[--spec FILE] [--cache FILE] [--out FILE]  |  reasonlab judge audit "
+                    "--judge ...  |  reasonlab judge calibrate --judge ... --items F")
+    p.add_argument("action", nargs="?", choices=ACTIONS,
+                   help="audit: canary false-positive rates; calibrate: agreement with "
+                        "rule-based ground truth; none: judge --completions")
+    p.add_argument("--judge", required=True, help="endpoint, openai:BASE_URL#MODEL")
+    p.add_argument("--items", help="items JSONL (required except for audit)")
+    p.add_argument("--completions", help='JSONL of {"id", "completion"} (pairwise: plus '
+                                         '"completion_b"); calibrate: optional')
+    p.add_argument("--spec", help="a policy file every item is judged against (spec mode)")
+    p.add_argument("--cache", help="SQLite verdict cache (safe to share between processes)")
+    p.add_argument("--out", help="write the output here (atomically) instead of stdout")
+    p.add_argument("--mode", choices=["auto", "reference", "spec", "rubric", "pairwise"],
+                   default="auto", help="judge mode (auto: per item; audit: reference)")
+    p.add_argument("--samples", type=int, default=1, help="k judge samples per verdict (vote)")
+    p.add_argument("--temperature", type=float, help="default 0, or 0.7 with --samples > 1")
+    p.add_argument("--max-tokens", type=int, default=512, help="judge answer length limit")
+    p.add_argument("--scale", type=int, default=10, help="rubric mode: grades 1..SCALE")
+    p.add_argument("--see-reasoning", action="store_true",
+                   help="show the judge the policy's chain of thought too (default: only the "
+                        "final answer section)")
+    p.add_argument("--swap", action="store_true",
+                   help="pairwise: show B first in every other sample (use --samples 2+) so "
+                        "the vote cancels position bias")
+    p.add_argument("--no-prefilter", action="store_true",
+                   help="ask the judge even when no answer can be extracted")
+    p.add_argument("--concurrency", type=int, default=8, help="judge requests in flight")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/connection")
+    p.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds")
+    p.add_argument("--n", type=int, default=8, help="audit: built-in items when no --items")
+    p.add_argument("--canaries", help="audit: a file of canary responses, one per line")
+    p.add_argument("--json", action="store_true", help="audit/calibrate: print the JSON report")
+    p.set_defaults(handler=run)
+
+
+def read_cases(path: str, items: dict) -> list:
+    from reasonlab.jsonl import read_jsonl
+    from reasonlab.judges.judge import Case
+
+    cases = []
+    for number, obj in read_jsonl(path):
+        cid = obj.get("id")
+        if not isinstance(cid, str) or not cid:
+            raise InputError("is required and must be a string", file=path, line=number,
+                             field="id")
+        if cid not in items:
+            raise InputError(f"no item with id {cid!r} in the items file", file=path,
+                             line=number, field="id")
+        for name in ("completion", "completion_b"):
+            value = obj.get(name)
+            if (name == "completion" or value is not None) and not isinstance(value, str):
+                raise InputError("must be a string", file=path, line=number, field=name)
+        cases.append(Case(items[cid], obj["completion"], obj.get("completion_b")))
+    return cases
+
+
+def read_text(path: str, what: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path, field=what) from None
+    if not text.strip():
+        raise InputError("is empty", file=path, field=what)
+    return text
+
+
+def make_judge(args: argparse.Namespace, mode: str, spec: str | None):
+    from reasonlab.judges.judge import Judge, JudgeSettings
+    from reasonlab.models.openai_client import parse_spec
+
+    try:
+        parse_spec(args.judge)
+    except InputError as exc:
+        raise InputError(exc.message, field="judge") from None
+    for name in ("samples", "max_tokens", "concurrency", "scale"):
+        if getattr(args, name) < 1:
+            raise InputError("must be at least 1", field=name.replace("_", "-"))
+    if args.retries < 0:
+        raise InputError("must be 0 or more", field="retries")
+    settings = JudgeSettings(mode=mode, samples=args.samples, temperature=args.temperature,
+                             max_tokens=args.max_tokens, scale=args.scale,
+                             see_reasoning=args.see_reasoning, prefilter=not args.no_prefilter,
+                             spec=spec, swap=args.swap)
+    return Judge(args.judge, settings, cache=args.cache, concurrency=args.concurrency,
+                 timeout=args.timeout, retries=args.retries, backoff=args.backoff,
+                 progress=True)
+
+
+def emit(args: argparse.Namespace, lines: list[str]) -> None:
+    from reasonlab.jsonl import atomic_writer
+
+    if args.out:
+        with atomic_writer(args.out) as handle:
+            handle.writelines(lines)
+    else:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+
+
+def client_summary(judge) -> str:
+    client = judge.client
+    return (f"{client.requests} requests, {client.retries} retries, {client.gave_up} gave up")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "audit":
+        return run_audit(args)
+    if args.action == "calibrate":
+        return run_calibrate(args)
+    from reasonlab.jsonl import dumps
+    from reasonlab.tasks import load_items
+
+    for name in ("items", "completions"):
+        if not getattr(args, name):
+            raise InputError("is required: reasonlab judge --judge ... --items F "
+                             "--completions F", field=name)
+    items = {item.id: item for item in load_items(args.items)}
+    cases = read_cases(args.completions, items)
+    spec = read_text(args.spec, "spec") if args.spec else None
+    judge = make_judge(args, args.mode, spec)
+    try:
+        results = judge.judge_many(cases)
+    finally:
+        judge.close()
+    emit(args, [dumps(r.to_dict()) + "\n" for r in results])
+    counts = Counter(r.verdict.status for r in results)
+    summary = ", ".join(f"{counts[s]} {s}" for s in
+                        ("correct", "wrong", "unparsable", "timeout", "error") if counts[s])
+    cached = sum(r.cached for r in results)
+    print(f"judged {len(results)} completions: {summary or 'none'} ({cached} votes from the "
+          f"cache, {client_summary(judge)})", file=sys.stderr)
+    expected = [(r, c.item.meta.get("expected_verdict")) for r, c in zip(results, cases,
+                                                                           strict=True)]
+    expected = [(r, e) for r, e in expected if isinstance(e, str)]
+    if expected:
+        hits = sum(r.verdict.parsed == e for r, e in expected)
+        print(f"matches the items' expected_verdict: {hits}/{len(expected)}", file=sys.stderr)
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from reasonlab.judges.canaries import CANARIES, audit, default_items, format_audit
+    from reasonlab.tasks import load_items
+
+    if args.mode not in ("auto", "reference", "spec"):
+        raise InputError("the audit runs in reference or spec mode", field="mode")
+    items = load_items(args.items) if args.items else default_items(args.n)
+    spec = read_text(args.spec, "spec") if args.spec else None
+    mode = args.mode
+    if mode == "auto":
+        # Judged items (a spec and no reference answer) are audited against their spec.
+        judged = all(i.spec for i in items) and any(i.answer is None for i in items)
+        mode = "spec" if spec or judged else "reference"
+    for item in items:
+        if mode == "reference" and item.answer is None:
+            raise InputError(f"item {item.id!r} has no answer for a reference-mode audit",
+                             file=args.items, field="answer")
+        if mode == "spec" and not (spec or item.spec):
+            raise InputError(f"item {item.id!r} has no spec (give --spec FILE)",
+                             file=args.items, field="spec")
+    canaries = CANARIES
+    if args.canaries:
+        canaries = tuple(line.rstrip("\n") for line in
+                         read_text(args.canaries, "canaries").splitlines() if line.strip())
+    judge = make_judge(args, mode, spec)
+    try:
+        report = audit(judge, items, canaries, mode)
+    finally:
+        judge.close()
+    return report_out(args, report, format_audit(report), judge)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from reasonlab.judges.calibrate import calibrate, format_calibration, synthesize
+    from reasonlab.tasks import load_items
+
+    if not args.items:
+        raise InputError("is required: reasonlab judge calibrate --judge ... --items F",
+                         field="items")
+    if args.mode not in ("auto", "reference"):
+        raise InputError("calibration runs in reference mode", field="mode")
+    loaded = load_items(args.items)
+    if args.completions:
+        items = {item.id: item for item in loaded}
+        pairs = [(c.item, c.completion) for c in read_cases(args.completions, items)]
+    else:
+        pairs = synthesize(loaded)
+    if not pairs:
+        raise InputError("no item has an answer to calibrate against", file=args.items,
+                         field="answer")
+    judge = make_judge(args, "reference", None)
+    try:
+        report = calibrate(judge, pairs)
+    finally:
+        judge.close()
+    return report_out(args, report, format_calibration(report), judge)
+
+
+def report_out(args: argparse.Namespace, report: dict, text: str, judge) -> int:
+    from reasonlab.jsonl import atomic_writer
+
+    if args.out:
+        with atomic_writer(args.out) as handle:
+            handle.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(text)
+    print(f"judge traffic: {client_summary(judge)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,28 @@
+"""Generative verifiers: LLM judges that reason before they score, against a reference answer,
+a written spec, a rubric or a second response — and the tools to see whether a judge can be
+trusted (master-key canary audit, calibration against rule-based ground truth).
+
+This package's ``__init__`` imports nothing heavy, so ``reasonlab.verifiers`` can register the
+``judge`` verifier without an import cycle; import from the submodules.
+"""
+
+from __future__ import annotations
+
+
+def make_judge_verifier():
+    """Factory behind the registered ``judge`` verifier (configured by ``REASONLAB_JUDGE`` or the
+    item's ``meta.verify.judge``)."""
+    from reasonlab.judges.verifier import JudgeVerifier
+
+    return JudgeVerifier()
+
+
+def safety_example() -> dict[str, str]:
+    """Paths of the shipped deliberative-alignment example (installed with the package):
+    ``spec`` (the policy, also ``specs/safety.md`` in a checkout), ``items`` and
+    ``completions``."""
+    from importlib import resources
+
+    folder = resources.files("reasonlab") / "data" / "safety"
+    return {name: str(folder / file) for name, file in
+            (("spec", "spec.md"), ("items", "items.jsonl"), ("completions", "completions.jsonl"))}
