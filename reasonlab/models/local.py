@@ -5,6 +5,8 @@ offer cheaply — budget forcing (insert tokens into one row, mask out an early 
 the probabilities of the answer tokens, per-row stop strings that stay in the text — and it
 drops finished rows from the batch so the rest decode faster. Prompts are sorted by length
 and left-padded; positions come from the attention mask, so masked-out tokens leave no gap.
+A prefix that every prompt of a batch shares (a template) is read once and its cache copied to
+each row; the cache is preallocated (``kvcache.py``) and the mask written a column per step.
 """
 
 from __future__ import annotations
@@ -149,30 +151,52 @@ class LocalModel(Model):
                       params: SamplingParams, plan: ForcingPlan, generator,
                       emit: Callable[[int, Generation], None]) -> None:
         import torch
-        from transformers import DynamicCache
+
+        from reasonlab.models.kvcache import preallocated_cache
 
         n = len(encoded)
         width = max(len(ids) for ids in encoded)
         pad = self.tokenizer.pad_token_id
+        # Forcing and wait-replacement cost steps; bound them so a loop cannot run forever.
+        max_steps = 4 * params.max_tokens + 64
+        capacity = initial_capacity(width, params, plan)
+        shared = shared_prefix(encoded)
         input_ids = torch.full((n, width), pad, dtype=torch.long)
-        mask = torch.zeros((n, width), dtype=torch.long)
+        # One mask buffer for the whole batch, written a column per step: no per-step concat.
+        mask = torch.zeros((n, capacity), dtype=torch.long)
+        # Row layout: the shared prefix, then left padding, then the row's own rest; positions
+        # come from the mask, so the padding in the middle leaves no gap.
         for j, ids in enumerate(encoded):
-            input_ids[j, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-            mask[j, width - len(ids):] = 1
+            input_ids[j, :shared] = torch.tensor(ids[:shared], dtype=torch.long)
+            mask[j, :shared] = 1
+            input_ids[j, width - len(ids) + shared:] = torch.tensor(ids[shared:],
+                                                                    dtype=torch.long)
+            mask[j, width - len(ids) + shared:width] = 1
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        # With SDPA a ready 4-D boolean mask goes straight to the kernel, which skips rebuilding
+        # the mask from the 2-D one inside every forward; other attention kernels get the 2-D.
+        mask_4d = getattr(self.model.config, "_attn_implementation", None) == "sdpa"
         stops = [s for s in params.stop if s]
         rows = [RowState(prompt=p, max_tokens=params.max_tokens, stops=stops,
                          plan=plan, eos_ids=self.eos_ids, piece_of=self.piece) for p in prompts]
         batch = list(range(n))      # row index of each batch position
         t0 = time.perf_counter()
-        cache = DynamicCache(config=self.model.config)
+        cache = preallocated_cache(self.model.config, capacity)
         with torch.inference_mode():
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                             use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+            prompt_mask = mask[:, :width]
+            positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)
+            if shared:
+                # The prefix every prompt shares (a template, an instruction) is read once
+                # and its cache copied to every row.
+                self.model(input_ids=input_ids[:1, :shared],
+                           attention_mask=prompt_mask[:1, :shared],
+                           position_ids=positions[:1, :shared], use_cache=True,
+                           logits_to_keep=1, **{self._cache_kw: cache})
+                cache.batch_repeat_interleave(n)
+            out = self.model(input_ids=input_ids[:, shared:], attention_mask=prompt_mask,
+                             position_ids=positions[:, shared:], use_cache=True, logits_to_keep=1,
+                             **{self._cache_kw: cache})
             logits = out.logits[:, -1, :]
-            # Forcing and wait-replacement cost steps; bound them so a loop cannot run forever.
-            max_steps = 4 * params.max_tokens + 64
             for step in range(max_steps):
                 col = width + step
                 tokens, logprobs = sample(logits, params, generator)
@@ -181,6 +205,7 @@ class LocalModel(Model):
                 feed = [pad] * len(batch)
                 alive = [1] * len(batch)
                 dead = []
+                masked_cells: list[tuple[int, int]] = []
                 for j, r in enumerate(batch):
                     row = rows[r]
                     if row.finished:
@@ -192,8 +217,7 @@ class LocalModel(Model):
                         masked = row.accept(tokens[j], logprobs[j], col)
                     else:
                         masked = row.accept(forced, None, col)
-                    for c in masked:
-                        mask[j, c] = 0
+                    masked_cells.extend((j, c) for c in masked)
                     if row.finished:
                         row.latency_s = time.perf_counter() - t0
                         emit(r, self._to_generation(row, len(encoded[r])))
@@ -203,20 +227,27 @@ class LocalModel(Model):
                         feed[j] = row.to_feed
                 if len(dead) == len(batch):
                     break
-                new_col = torch.tensor(alive, dtype=torch.long, device=self.device)
-                mask = torch.cat([mask, new_col.view(-1, 1)], dim=1)
+                if col >= mask.shape[1]:
+                    mask = torch.cat([mask, torch.zeros_like(mask)], dim=1)
+                if masked_cells:
+                    js, cs = zip(*masked_cells, strict=True)
+                    mask[list(js), list(cs)] = 0
+                mask[:, col] = torch.tensor(alive, dtype=torch.long, device=self.device)
                 feed = torch.tensor(feed, dtype=torch.long)
                 # Dropping finished rows copies the cache, so do it once enough have piled up.
                 if dead and len(dead) * 4 >= len(batch):
-                    keep = [j for j in range(len(batch)) if j not in set(dead)]
+                    gone = set(dead)
+                    keep = [j for j in range(len(batch)) if j not in gone]
                     index = torch.tensor(keep, dtype=torch.long, device=self.device)
                     cache.batch_select_indices(index)
-                    mask, feed = mask[index], feed[index.cpu()]
+                    mask, feed = mask.index_select(0, index), feed[index.cpu()]
                     batch = [batch[j] for j in keep]
-                positions = mask.sum(-1, keepdim=True) - 1
-                out = self.model(input_ids=feed.view(-1, 1).to(self.device), attention_mask=mask,
-                                 position_ids=positions, use_cache=True,
-                                 **{self._cache_kw: cache})
+                seen = mask[:, :col + 1]
+                positions = seen.sum(-1, keepdim=True) - 1
+                attention = seen.bool()[:, None, None, :] if mask_4d else seen
+                out = self.model(input_ids=feed.view(-1, 1).to(self.device),
+                                 attention_mask=attention, position_ids=positions,
+                                 use_cache=True, **{self._cache_kw: cache})
                 logits = out.logits[:, -1, :]
         for r in batch:
             row = rows[r]
@@ -238,6 +269,28 @@ class LocalModel(Model):
             answer_tokens=len(row.ids) - row.thinking_tokens,
             token_confidence=row.answer_confidence(), finish_reason=row.finish_reason,
             latency_s=row.latency_s)
+
+
+# A shorter shared prefix saves less than the extra forward call costs.
+MIN_SHARED_PREFIX = 8
+
+
+def shared_prefix(encoded: list[list[int]]) -> int:
+    """Tokens every prompt of the batch starts with (0 below ``MIN_SHARED_PREFIX`` or for a
+    single prompt), leaving each prompt at least one token of its own to read."""
+    if len(encoded) < 2:
+        return 0
+    first, limit = encoded[0], min(len(ids) for ids in encoded) - 1
+    k = 0
+    while k < limit and all(ids[k] == first[k] for ids in encoded):
+        k += 1
+    return k if k >= MIN_SHARED_PREFIX else 0
+
+
+def initial_capacity(width: int, params: SamplingParams, plan: ForcingPlan) -> int:
+    """Cache columns to allocate up front: the prompt, max_tokens and a forced closing tag.
+    Replacing an early ``</think>`` costs extra steps; the cache and mask grow on such a run."""
+    return width + params.max_tokens + len(plan.close_ids) + len(plan.answer_ids) + 1
 
 
 def sample(logits, params: SamplingParams, generator) -> tuple[list[int], list[float]]:
