@@ -135,3 +135,36 @@ def test_thinking_text_and_torn_line_repair(tmp_path):
     path.write_text('{"id": "a", "sample": 0}\nnot json\n{"id": "b", "sample": 0}\n')
     with pytest.raises(Exception, match=r"samples.jsonl:2"):
         read_samples(path)
+
+
+def test_ci95_is_clustered_over_items_when_items_repeat():
+    single = summarize(rows_for(3), suite(), model_info={"name": "m"})["tasks"]["addition"]
+    assert single["ci95"] == list(M.wilson_interval(single["correct"], single["n"]))   # exact
+    assert single["n_eff"] == single["n"] == single["n_items"]
+    # Three identical samples per item: worth as much as one sample per item.
+    rows = rows_for(4, samples=3)
+    first = {r["id"]: r["verdict"] for r in rows if r["sample"] == 0}
+    for r in rows:
+        r["verdict"] = dict(first[r["id"]])
+    block = summarize(rows, suite(3), model_info={"name": "m"})["tasks"]["addition"]
+    items = [v for v in first.values() if v["status"] not in ("error", "timeout")]
+    correct_items = sum(v["status"] == "correct" for v in items)
+    assert block["n"] == 3 * len(items) and block["n_items"] == len(items)
+    assert block["n_eff"] == pytest.approx(len(items))
+    assert block["ci95"] == pytest.approx(list(M.wilson_interval(correct_items, len(items))))
+    assert block["by_difficulty"]["1"]["n_items"] == sum(
+        1 for r in rows if r["sample"] == 0 and r["difficulty"] == 1
+        and r["verdict"]["status"] not in ("error", "timeout"))
+    # transfer's difference interval is built from the same clustered intervals.
+    from reasonlab.evaluate.transfer import transfer
+
+    other = [dict(r, verdict=dict(r["verdict"], status="correct")) if r["difficulty"] == 1
+             else r for r in rows]
+    trained = summarize(other, suite(3), model_info={"name": "t"})
+    result = transfer(summarize(rows, suite(3), model_info={"name": "m"}), trained,
+                      trained_tasks=["addition"])["tasks"]["addition"]
+    t = trained["tasks"]["addition"]
+    assert result["ci95"] == pytest.approx(list(M.newcombe_difference(
+        block["accuracy"], block["ci95"], t["accuracy"], t["ci95"])))
+    naive = M.difference_interval(block["correct"], block["n"], t["correct"], t["n"])
+    assert result["ci95"][1] - result["ci95"][0] > naive[1] - naive[0]

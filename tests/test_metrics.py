@@ -80,6 +80,58 @@ def test_difference_interval_matches_newcombe_example():
     assert M.difference_interval(0, 0, 1, 2) is None
 
 
+def test_clustered_wilson_with_one_sample_per_item_is_plain_wilson_exactly():
+    for s, n in [(0, 1), (1, 1), (8, 10), (3, 17), (50, 100), (0, 40), (40, 40)]:
+        clusters = [(1, 1)] * s + [(0, 1)] * (n - s)
+        assert M.clustered_wilson_interval(clusters) == M.wilson_interval(s, n)
+        assert M.effective_sample_size(clusters) == n
+    assert M.clustered_wilson_interval([]) is None
+    with pytest.raises(ValueError):
+        M.clustered_wilson_interval([(3, 2)])
+
+
+def test_clustered_wilson_with_identical_repeats_is_wilson_over_items():
+    for c, k, m in [(7, 12, 4), (1, 9, 2), (0, 10, 3), (10, 10, 5), (13, 40, 8)]:
+        clusters = [(m, m)] * c + [(0, m)] * (k - c)
+        assert M.effective_sample_size(clusters) == pytest.approx(k, rel=1e-12)
+        assert M.clustered_wilson_interval(clusters) == pytest.approx(
+            M.wilson_interval(c, k), abs=1e-12)
+        naive = M.wilson_interval(c * m, k * m)
+        ours = M.clustered_wilson_interval(clusters)
+        assert ours[1] - ours[0] > naive[1] - naive[0]       # k items, not k·m samples
+
+
+def test_effective_sample_size_by_hand():
+    # Items (s, m): (2,3) (0,2) (3,3) (1,4): n = 12, p = 6/12 = 0.5.
+    clusters = [(2, 3), (0, 2), (3, 3), (1, 4)]
+    var_cluster = ((2 - 1.5) ** 2 + (0 - 1) ** 2 + (3 - 1.5) ** 2 + (1 - 2) ** 2) / 144
+    deff = var_cluster / (0.25 / 12)
+    assert M.effective_sample_size(clusters) == pytest.approx(12 / deff)
+    z = M.Z95
+    n_eff = 12 / deff
+    centre = (0.5 + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z / (1 + z * z / n_eff) * math.sqrt(0.25 / n_eff + z * z / (4 * n_eff ** 2))
+    assert M.clustered_wilson_interval(clusters) == pytest.approx((centre - half, centre + half))
+    # Outcomes spread evenly within items (less item-to-item variance than independent
+    # samples would show) never narrow the interval below the naive one: deff is floored at 1.
+    even = [(1, 2)] * 20
+    assert M.effective_sample_size(even) == 40
+    assert M.clustered_wilson_interval(even) == pytest.approx(M.wilson_interval(20, 40))
+    # All correct with unequal repeats: the worst case (intra-item correlation 1).
+    assert M.effective_sample_size([(2, 2), (1, 1), (3, 3)]) == pytest.approx(36 / 14)
+
+
+def test_newcombe_difference_from_intervals_matches_method_10():
+    lo, hi = M.difference_interval(48, 80, 56, 70)
+    again = M.newcombe_difference(48 / 80, M.wilson_interval(48, 80),
+                                  56 / 70, M.wilson_interval(56, 70))
+    assert again == (lo, hi)
+    wide = M.newcombe_difference(0.6, M.clustered_wilson_interval([(4, 4)] * 12 + [(0, 4)] * 8),
+                                 0.8, M.clustered_wilson_interval([(4, 4)] * 16 + [(0, 4)] * 4))
+    narrow = M.difference_interval(48, 80, 64, 80)
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
 # ------------------------------------------------------------------ pass@k, maj@k, best-of-N
 def test_pass_at_k_equals_codex_estimator_and_combinatorics():
     rng = np.random.default_rng(0)

@@ -185,3 +185,93 @@ def test_model_generate_cli(format_model_dir, capsys):
                  "--prompt", format_prompt(1, 2), "--max-tokens", "60"]) == 0
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["text"] == FORMAT_COMPLETION and row["thinking_tokens"] == len(FORMAT_THINK)
+
+
+@pytest.mark.parametrize("prefix", ["", "Add the two numbers below, then answer.\n"])
+def test_batched_greedy_matches_hf_batched_generate(fmt, prefix):
+    # Uneven prompt lengths (left padding) and rows that end at <eos> at different steps while
+    # others run on to max_tokens: the preallocated cache, the in-place mask, the dropping of
+    # finished rows and (with a common prefix) reading the shared prefix once must give exactly
+    # what plain batched `generate` gives.
+    import torch
+
+    from reasonlab.models.local import MIN_SHARED_PREFIX, shared_prefix
+
+    prompts = [prefix + p for p in (format_prompt(1, 2), "zz", format_prompt(31, 4), "?" * 30,
+                                    format_prompt(5, 678))]
+    assert (shared_prefix(fmt.encode(prompts)) >= MIN_SHARED_PREFIX) == bool(prefix)
+    params = SamplingParams(max_tokens=45, stop=[])
+    ours = fmt.generate(prompts, params)
+    enc = fmt.tokenizer(prompts, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        out = fmt.model.generate(**enc, max_new_tokens=45, do_sample=False,
+                                 pad_token_id=fmt.tokenizer.pad_token_id)
+    eos = fmt.tokenizer.eos_token_id
+    lengths = set()
+    for gen, row in zip(ours, out[:, enc["input_ids"].shape[1]:].tolist(), strict=True):
+        new = row[:row.index(eos) + 1] if eos in row else row
+        assert gen.text == fmt.tokenizer.decode(new, skip_special_tokens=True)
+        assert gen.completion_tokens == len(new)
+        lengths.add(len(new))
+    if not prefix:
+        assert len(lengths) > 1                   # rows really did finish at different steps
+
+
+def test_shared_prefix_leaves_every_prompt_a_token_of_its_own():
+    from reasonlab.models.local import shared_prefix
+
+    same = list(range(20))
+    assert shared_prefix([same, same + [5], same[:12] + [7]]) == 12
+    assert shared_prefix([same, same]) == 19           # the last token is read per row
+    assert shared_prefix([same, [1] + same]) == 0      # nothing in common
+    assert shared_prefix([same[:5], same[:5] + [1]]) == 0   # too short to be worth a call
+    assert shared_prefix([same]) == 0
+
+
+def test_preallocated_cache_grows_and_selects_rows_like_dynamic_cache(tiny):
+    import torch
+    from transformers import DynamicCache
+
+    from reasonlab.models.kvcache import PreallocatedLayer, preallocated_cache
+
+    model = tiny.model
+    ids = torch.tensor([[0, 0, 5, 6, 7], [8, 9, 10, 11, 12], [0, 13, 14, 15, 16]])
+    mask = (ids != 0).long()
+    small, plain = preallocated_cache(model.config, capacity=2), DynamicCache(config=model.config)
+    assert all(isinstance(layer, PreallocatedLayer) for layer in small.layers)
+    with torch.inference_mode():
+        logits = []
+        for cache in (small, plain):
+            m, steps = mask, []
+            out = model(input_ids=ids, attention_mask=m, position_ids=(m.cumsum(-1) - 1).clamp(0),
+                        use_cache=True, **{tiny._cache_kw: cache})
+            for step in range(6):                 # grows past capacity 2 (5 + 6 columns)
+                if step == 3:                     # drop the middle row, as finished rows are
+                    keep = torch.tensor([0, 2])
+                    cache.batch_select_indices(keep)
+                    m, out_logits = m[keep], out.logits[keep]
+                else:
+                    out_logits = out.logits
+                token = out_logits[:, -1].argmax(-1, keepdim=True)
+                m = torch.cat([m, torch.ones_like(token)], dim=1)
+                out = model(input_ids=token, attention_mask=m, position_ids=m.sum(-1, True) - 1,
+                            use_cache=True, **{tiny._cache_kw: cache})
+                steps.append(out.logits[:, -1])
+            logits.append(steps)
+            assert cache.get_seq_length() == 11
+    for ours, theirs in zip(*logits, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_decode_loop_grows_its_cache_and_mask_past_the_first_allocation(fmt, monkeypatch):
+    # Replacing an early </think> by the wait text costs steps beyond max_tokens; here the
+    # first allocation is made tiny so every run takes the growth path, which must not change
+    # a single token.
+    import reasonlab.models.local as local
+
+    prompts = [format_prompt(2, 2), "zz", format_prompt(31, 4)]
+    settings = [SamplingParams(max_tokens=40, stop=[]),
+                SamplingParams(max_tokens=40, min_thinking_tokens=30, thinking_budget=36)]
+    expected = [[g.text for g in fmt.generate(prompts, p)] for p in settings]
+    monkeypatch.setattr(local, "initial_capacity", lambda width, params, plan: width + 2)
+    assert [[g.text for g in fmt.generate(prompts, p)] for p in settings] == expected

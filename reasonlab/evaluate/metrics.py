@@ -39,11 +39,62 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
         return None
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be in 0..{n}, got {successes}")
-    p = successes / n
+    return _wilson(successes / n, n, z)
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def effective_sample_size(clusters: Sequence[tuple[int, int]]) -> float | None:
+    """How many independent samples ``(successes, samples)`` per item are worth when samples of
+    one item are correlated: n_eff = n / deff (Kish 1965's design effect). None for no samples.
+
+    deff = Var_cluster(p̂) / Var_iid(p̂) with p̂ = Σs / Σm, Var_iid = p̂(1−p̂)/n, and Var_cluster
+    the linearized (Taylor) variance of the ratio estimator over items, Σ(s_i − p̂·m_i)² / n²
+    (Cochran 1977, *Sampling Techniques* §6.11, without finite-population or k/(k−1) factors,
+    so that identical repeats of k items give deff = m and n_eff = k exactly). n / deff is the
+    "effective sample size" Korn & Graubard (1998, Survey Methodology 24:193) plug into a
+    binomial interval. Rules at the edges: one sample per item is plain n; p̂ of 0 or 1 carries
+    no variance to compare, so the worst case ρ = 1 applies, n_eff = (Σm)² / Σm² (k for equal
+    sizes); deff is floored at 1 so repeats never make the interval narrower than treating
+    every sample as independent.
+    """
+    sizes = [m for _, m in clusters if m > 0]
+    n = sum(sizes)
+    if n == 0:
+        return None
+    if max(sizes) == 1:
+        return float(n)
+    successes = sum(s for s, m in clusters if m > 0)
+    p = successes / n
+    if p in (0.0, 1.0):
+        return n * n / sum(m * m for m in sizes)
+    var_cluster = sum((s - p * m) ** 2 for s, m in clusters if m > 0) / (n * n)
+    deff = max(1.0, var_cluster / (p * (1 - p) / n))
+    return n / deff
+
+
+def clustered_wilson_interval(clusters: Sequence[tuple[int, int]],
+                              z: float = Z95) -> tuple[float, float] | None:
+    """Wilson interval of the pooled proportion Σs / Σm over items given as ``(successes,
+    samples)``, on the effective sample size (see ``effective_sample_size``): the interval for
+    several samples per item, which are not independent. With one sample per item it is
+    exactly ``wilson_interval``; with identical repeats, the Wilson interval over items."""
+    for s, m in clusters:
+        if not 0 <= s <= m:
+            raise ValueError(f"successes must be in 0..{m}, got {s}")
+    n_eff = effective_sample_size(clusters)
+    if n_eff is None:
+        return None
+    n = sum(m for _, m in clusters)
+    successes = sum(s for s, _ in clusters)
+    if n_eff == n:
+        return wilson_interval(successes, n, z)
+    return _wilson(successes / n, n_eff, z)
 
 
 def difference_interval(s1: int, n1: int, s2: int, n2: int,
@@ -53,8 +104,15 @@ def difference_interval(s1: int, n1: int, s2: int, n2: int,
     a, b = wilson_interval(s1, n1, z), wilson_interval(s2, n2, z)
     if a is None or b is None:
         return None
-    p1, p2 = s1 / n1, s2 / n2
-    (l1, u1), (l2, u2) = a, b
+    return newcombe_difference(s1 / n1, a, s2 / n2, b)
+
+
+def newcombe_difference(p1: float, ci1: Sequence[float], p2: float,
+                        ci2: Sequence[float]) -> tuple[float, float]:
+    """Newcombe's hybrid interval for p2 − p1 from each proportion's own interval. It needs
+    only a good interval per side, so clustered Wilson intervals (several samples per item)
+    give the clustered difference interval the same way plain ones give method 10."""
+    (l1, u1), (l2, u2) = ci1, ci2
     delta = p2 - p1
     lower = delta - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
     upper = delta + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)

@@ -16,6 +16,7 @@ from typing import Any
 
 from reasonlab import __version__
 from reasonlab.evaluate import metrics as M
+from reasonlab.evaluate import overthinking
 from reasonlab.evaluate.suite import Suite
 from reasonlab.jsonl import atomic_writer
 
@@ -43,23 +44,30 @@ def _mean(values: Iterable[float]) -> float | None:
 def thinking_text(completion: str) -> str:
     """The reasoning part of a completion: inside ``<think>`` if present, else before the
     answer block (models that skip the tags still reason before answering)."""
-    text = completion or ""
-    start = text.find("<think>")
-    end = text.find("</think>")
-    if start >= 0:
-        return text[start + 7:end if end > start else len(text)]
-    if end >= 0:
-        return text[:end]
-    answer = text.find("<answer>")
-    return text[:answer] if answer >= 0 else text
+    return overthinking.think_span(completion).text
+
+
+def item_clusters(decided: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """(correct, samples) per item: the samples of one item are not independent. A line
+    without an id stands alone."""
+    groups: dict[Any, list[int]] = {}
+    for k, r in enumerate(decided):
+        cell = groups.setdefault(r.get("id", ("line", k)), [0, 0])
+        cell[0] += is_correct(r)
+        cell[1] += 1
+    return [(c, m) for c, m in groups.values()]
 
 
 def accuracy_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """accuracy, Wilson ci95, n (decided samples), n_total, and the counts of verifier errors,
-    timeouts and unparsable answers of a group."""
+    timeouts and unparsable answers of a group. With several samples per item the interval is
+    the clustered Wilson one on the effective sample size ``n_eff`` (``metrics.py``); with
+    one sample per item ``n_eff == n`` and it is the plain Wilson interval."""
     decided = [r for r in rows if is_decided(r)]
     correct = sum(is_correct(r) for r in decided)
-    ci = M.wilson_interval(correct, len(decided))
+    clusters = item_clusters(decided)
+    ci = M.clustered_wilson_interval(clusters)
+    n_eff = M.effective_sample_size(clusters)
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[status(r)] += 1
@@ -71,11 +79,16 @@ def accuracy_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # n + errors + timeouts == n_total.
         "errors": counts["error"], "timeouts": counts["timeout"],
         "unparsable": counts["unparsable"],
+        "n_items": len(clusters), "n_eff": n_eff,
     }
 
 
-def compute_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Where the thinking tokens went: mean, ρ(tokens, difficulty), correct vs wrong."""
+def compute_block(rows: list[dict[str, Any]],
+                  after_correct: dict[int, overthinking.AfterFirstCorrect | None] | None = None,
+                  ) -> dict[str, Any]:
+    """Where the thinking tokens went: mean, ρ(tokens, difficulty), correct vs wrong, and —
+    given ``after_correct`` (``id(row)`` → its value, from ``overthinking.first_correct``) —
+    the thinking tokens spent after the first correct answer."""
     made = [r for r in rows if r.get("finish_reason") != "error"]
     tokens = [float(r.get("thinking_tokens") or 0) for r in made]
     decided = [r for r in made if is_decided(r)]
@@ -90,6 +103,8 @@ def compute_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "reflection_per_1k": M.reflection_rate(
             [thinking_text(r.get("completion", "")) for r in made],
             [int(r.get("thinking_tokens") or 0) for r in made]),
+        **({} if after_correct is None else {"tokens_after_first_correct": overthinking.aggregate(
+            rows, [after_correct.get(id(r)) for r in rows])}),
     }
 
 
@@ -139,7 +154,9 @@ def cost_block(rows: list[dict[str, Any]], prices: tuple[float, float] | None) -
     }
 
 
-def task_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def task_block(rows: list[dict[str, Any]],
+               after_correct: dict[int, overthinking.AfterFirstCorrect | None] | None = None,
+               ) -> dict[str, Any]:
     by_difficulty: dict[str, Any] = {}
     for difficulty in sorted({r["difficulty"] for r in rows}):
         cell = [r for r in rows if r["difficulty"] == difficulty]
@@ -148,7 +165,8 @@ def task_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
             **accuracy_block(cell), "mean_thinking_tokens": compute["mean_thinking_tokens"],
             "thinking_tokens_correct": compute["thinking_tokens_correct"],
             "thinking_tokens_wrong": compute["thinking_tokens_wrong"]}
-    return {"domain": rows[0].get("domain"), **accuracy_block(rows), **compute_block(rows),
+    return {"domain": rows[0].get("domain"), **accuracy_block(rows),
+            **compute_block(rows, after_correct),
             "by_difficulty": by_difficulty}
 
 
@@ -166,14 +184,16 @@ def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str,
     order = [e.task for e in suite.tasks if e.task in by_task]
     order += sorted(set(by_task) - set(order))
     expected = suite.total_samples()
+    after_correct = {id(r): v for r, v in zip(rows, overthinking.first_correct(rows),
+                                               strict=True)}
     return {
         "suite": suite.name,
         "model": model_info,
         "thinking_budget": thinking_budget,
         "complete": len(rows) >= expected, "samples": len(rows), "samples_expected": expected,
-        "tasks": {name: task_block(by_task[name]) for name in order},
+        "tasks": {name: task_block(by_task[name], after_correct) for name in order},
         "domains": {d: accuracy_block(by_domain[d]) for d in sorted(by_domain)},
-        "overall": {**accuracy_block(rows), **compute_block(rows)},
+        "overall": {**accuracy_block(rows), **compute_block(rows, after_correct)},
         "calibration": calibration_block(rows),
         "cost": cost_block(rows, prices),
         "scaling": {"samples": samples_curve(rows)},

@@ -2,7 +2,8 @@
 
 ``transfer(base, trained, trained_tasks=[...])`` takes two run folders (or their summaries) and
 returns, per task, the accuracy change trained − base with a 95% interval (Newcombe's hybrid
-score interval for a difference of independent proportions), then the same for the in-domain
+score interval for a difference of independent proportions, built from each run's ``ci95`` —
+clustered over items when items have several samples), then the same for the in-domain
 group (the tasks trained on; a domain name selects all its tasks) and the out-of-domain group
 (every other task in both runs), and the transferability index
 
@@ -57,6 +58,21 @@ def _group(names: list[str], base: dict, trained: dict) -> dict[str, Any]:
             "relative_gain": M.relative_gain(b, t)}
 
 
+def _difference_ci(base: dict[str, Any], trained: dict[str, Any]) -> tuple[float, float] | None:
+    """Newcombe's hybrid interval of trained − base from each run's own accuracy interval: the
+    summary's ``ci95`` is clustered over items when an item has several samples, so the
+    difference inherits that; a summary without ``ci95`` gets the plain Wilson interval."""
+    sides = []
+    for block in (base, trained):
+        if not block.get("n") or block.get("accuracy") is None:
+            return None
+        correct = block.get("correct", round(block["accuracy"] * block["n"]))
+        ci = block.get("ci95") or M.wilson_interval(correct, block["n"])
+        sides.append((correct / block["n"], ci))
+    (p1, ci1), (p2, ci2) = sides
+    return M.newcombe_difference(p1, ci1, p2, ci2)
+
+
 def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, Any], *,
              trained_tasks: list[str]) -> dict[str, Any]:
     """See the module docstring; tasks present in only one run are listed under ``missing``."""
@@ -75,9 +91,7 @@ def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, 
         b, t = bt[name], tt[name]
         delta = (t["accuracy"] - b["accuracy"]
                  if t["accuracy"] is not None and b["accuracy"] is not None else None)
-        ci = M.difference_interval(b.get("correct", round((b["accuracy"] or 0) * b["n"])),
-                                   b["n"], t.get("correct", round((t["accuracy"] or 0) * t["n"])),
-                                   t["n"])
+        ci = _difference_ci(b, t)
         per_task[name] = {"in_domain": name in in_domain, "domain": domains[name],
                           "base_accuracy": b["accuracy"], "trained_accuracy": t["accuracy"],
                           "delta": delta, "ci95": list(ci) if ci else None,
