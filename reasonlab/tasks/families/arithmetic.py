@@ -16,6 +16,11 @@ class AdditionConfig(TaskConfig):
     base_digits: int = 1        # digits per number at difficulty 1
     digits_per_level: int = 1   # each level adds this many columns
     addends_every: int = 3      # one more addend every this many levels (2 addends at level 1)
+    # The last line restates the sum ("so 371 + 850 = 1221"); false: "so the sum is 1221".
+    # Restating copies every operand in order, which a tiny model learns last; until it does,
+    # each of its correct answers carries a false equation that RL then reinforces (measured:
+    # docs/training.md "RL on a tiny model"). The demo turns it off.
+    restate: bool = True
 
     def validate(self) -> None:
         self.check(1 <= self.base_digits <= 20, "base_digits", "must be in 1..20")
@@ -54,7 +59,8 @@ class Addition(ProceduralTask):
             carry = value // 10
         if carry:
             steps.append(f"final carry {carry}")
-        steps.append(f"so {' + '.join(map(str, numbers))} = {total}")
+        steps.append(f"so {' + '.join(map(str, numbers))} = {total}" if self.config.restate
+                     else f"so the sum is {total}")
         prompt = f"What is {' + '.join(map(str, numbers))}? Answer with the number."
         return Problem(prompt=prompt, answer=str(total), steps=steps,
                        meta={"numbers": numbers})
