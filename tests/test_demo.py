@@ -1,0 +1,49 @@
+"""The demo's plan without running it (the run itself takes minutes; `make demo`): its suite
+meets the issue's size rule on the trained task, loads as a real suite, uses the same addition
+trace as the recipes, and the gain check reads intervals the way the README states it."""
+
+from __future__ import annotations
+
+import yaml
+
+from reasonlab.demo import HELD_OUT_TASKS, SIZES, TASK_CONFIG, TRAINED_TASKS, demo_suite, gain
+from reasonlab.evaluate.suite import load_suite
+from reasonlab.tasks import get_task
+from reasonlab.train.config import load_recipe
+
+
+def _load(tmp_path, size, seed=0):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(demo_suite(size, seed), sort_keys=False))
+    return load_suite(str(path))
+
+
+def test_default_suite_has_200_items_per_trained_task(tmp_path):
+    suite = _load(tmp_path, SIZES["default"])
+    per_task = {t.task: len(t.difficulties) * t.items * t.samples for t in suite.tasks}
+    for name in TRAINED_TASKS:
+        assert per_task[name] >= 200
+    assert set(HELD_OUT_TASKS) <= set(per_task)
+    assert suite.seed == 1000 and _load(tmp_path, SIZES["default"], seed=2).seed == 1002
+
+
+def test_suite_and_recipes_share_the_addition_trace(tmp_path):
+    suite = _load(tmp_path, SIZES["fast"])
+    entry = next(t for t in suite.tasks if t.task == "addition")
+    assert entry.config == TASK_CONFIG["addition"]
+    for name, kind in (("sft-tiny", "sft"), ("rl-tiny", "rl")):
+        spec = next(t for t in load_recipe(name, [], kind=kind).tasks if t.name == "addition")
+        assert spec.config == TASK_CONFIG["addition"], name
+    item = get_task("addition", **TASK_CONFIG["addition"]).item(0, 3, 0)
+    assert item.teacher.split("\n")[-3] == f"so the sum is {item.answer}"
+
+
+def test_gain_reads_disjoint_intervals():
+    base = {"accuracy": 0.30, "ci95": [0.24, 0.36], "n": 240}
+    better = {"accuracy": 0.55, "ci95": [0.49, 0.61], "n": 240}
+    close = {"accuracy": 0.38, "ci95": [0.32, 0.44], "n": 240}
+    g = gain(base, better)
+    assert g["points"] == 25.0 and g["intervals_disjoint"] and g["n_rl"] == 240
+    assert not gain(base, close)["intervals_disjoint"]
+    assert gain(better, base)["intervals_disjoint"]      # a drop is reported, not hidden
+    assert gain(better, base)["points"] == -25.0
