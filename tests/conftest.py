@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+# Tiny models gain nothing from a second torch thread, and on a busy machine two threads that
+# wait on each other are many times slower than one (measured: a greedy test 31 s vs 0.5 s).
+# Set before anything imports torch; subprocesses (servers, training runs) inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # What the format model writes after any "Q: a+b=\n<think>" prompt (then <eos>).
 FORMAT_COMPLETION = "Let me add.</think>\n<answer>7</answer>"
 FORMAT_THINK = "Let me add.</think>"
