@@ -354,3 +354,10 @@ def test_cli_errors_exit_2_naming_the_path(runs, tmp_path, capsys):
     assert main(["report", str(runs["rl"]), "--baseline", str(runs["base"]),
                  "--trained-tasks", "juggling", "--out", str(tmp_path / "o")]) == 2
     assert "juggling" in capsys.readouterr().err
+
+
+def test_rolling_mean_is_a_trailing_mean():
+    from reasonlab.report.plots import rolling_mean
+
+    assert rolling_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+    assert rolling_mean([2.0], 5) == [2.0]

@@ -262,11 +262,31 @@ def reflection_rates(run: dict[str, Any], base: dict[str, Any] | None,
     return png(fig)
 
 
+def rolling_mean(values: list[float], window: int) -> list[float]:
+    """Trailing mean over up to ``window`` points (shorter at the start)."""
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
 def _lines(ax, rows: list[dict[str, Any]], keys: list[str], rename=lambda k: k) -> None:
+    # RL logs one noisy batch mean per step (a few prompts); past 30 steps the raw values are
+    # drawn faint and a trailing mean over a tenth of the run carries the trend.
     for key in keys:
         steps, values = metric_series(rows, key)
-        if steps:
-            ax.plot(steps, values, marker="." if len(steps) < 30 else None, label=rename(key))
+        if not steps:
+            continue
+        if len(steps) < 30:
+            ax.plot(steps, values, marker=".", label=rename(key))
+            continue
+        window = max(5, len(steps) // 10)
+        (line,) = ax.plot(steps, rolling_mean(values, window),
+                          label=f"{rename(key)} (mean of {window} steps)")
+        ax.plot(steps, values, color=line.get_color(), alpha=0.25, linewidth=0.8)
     ax.set_xlabel("training step")
     _integer_axis(ax.xaxis)
     ax.grid(alpha=0.3)
