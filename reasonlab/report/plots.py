@@ -129,6 +129,10 @@ def _per_task_lines(run: dict[str, Any], base: dict[str, Any] | None, labels: tu
         ax.set_title(task, fontsize=10)
         ax.set_xlabel("difficulty")
         _integer_axis(ax.xaxis)
+        shown = sorted({x for line in ax.get_lines() for x in line.get_xdata()})
+        if len(shown) == 1:   # one level: a plain tick, not a zoomed-in 0.95..1.05 axis
+            ax.set_xticks(shown)
+            ax.set_xlim(shown[0] - 1, shown[0] + 1)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         if errors:
