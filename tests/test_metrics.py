@@ -317,3 +317,11 @@ def test_cost():
     assert M.cost(10, 10, None, None) is None
     assert M.finite_or_none(float("nan")) is None
     assert M.finite_or_none(0.25) == 0.25
+
+
+def test_wilson_interval_holds_its_point_despite_rounding():
+    for n in range(1, 400):
+        for k in (0, n):
+            lo, hi = M.wilson_interval(k, n)
+            assert lo <= k / n <= hi
+        assert M.wilson_interval(0, n)[0] == 0.0 and M.wilson_interval(n, n)[1] == 1.0

@@ -46,7 +46,9 @@ def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # In exact arithmetic the interval holds p (and is [0, ·] at p = 0); rounding can leave the
+    # bound 1e-17 on the wrong side, which plots then read as a negative error bar.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def effective_sample_size(clusters: Sequence[tuple[int, int]]) -> float | None:

@@ -37,6 +37,12 @@ def _grid(count: int, width: float = 3.6, height: float = 2.9) -> tuple[Figure, 
     return fig, axes[:count]
 
 
+def _bars(lo: list[float], hi: list[float]) -> list[list[float]]:
+    """Error-bar lengths, never negative (matplotlib refuses them; a summary written by an
+    older reasonlab can hold a bound a rounding error past its point)."""
+    return [[max(0.0, v) for v in lo], [max(0.0, v) for v in hi]]
+
+
 def _integer_axis(axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
@@ -122,7 +128,7 @@ def _per_task_lines(run: dict[str, Any], base: dict[str, Any] | None, labels: tu
                       in zip(ys, points, strict=True)]
                 hi = [100 * c["ci95"][1] - y if c.get("ci95") else 0 for y, (_, c)
                       in zip(ys, points, strict=True)]
-                ax.errorbar(xs, ys, yerr=[lo, hi], color=color, linestyle=style, marker="o",
+                ax.errorbar(xs, ys, yerr=_bars(lo, hi), color=color, linestyle=style, marker="o",
                             capsize=3, label=label)
             else:
                 ax.plot(xs, ys, color=color, linestyle=style, marker="o", label=label)
@@ -219,7 +225,7 @@ def scaling_budget(curves: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes
                                                                                strict=True)]
         hi = [100 * p["ci95"][1] - y if p.get("ci95") else 0 for y, p in zip(ys, forced,
                                                                                strict=True)]
-        ax.errorbar(xs, ys, yerr=[lo, hi], color=color, marker="o", capsize=3,
+        ax.errorbar(xs, ys, yerr=_bars(lo, hi), color=color, marker="o", capsize=3,
                     label=f"{label}: budget-capped")
         for p in points:
             if p["thinking_budget"] is None and p["accuracy"] is not None:
@@ -318,7 +324,8 @@ def training_accuracy(steps: list[dict[str, Any]]) -> bytes:
     ys = [100 * s["accuracy"] for s in done]
     lo = [y - 100 * s["ci95"][0] if s.get("ci95") else 0 for y, s in zip(ys, done, strict=True)]
     hi = [100 * s["ci95"][1] - y if s.get("ci95") else 0 for y, s in zip(ys, done, strict=True)]
-    ax.errorbar(xs, ys, yerr=[lo, hi], color="black", marker="o", capsize=3, label="overall")
+    ax.errorbar(xs, ys, yerr=_bars(lo, hi), color="black", marker="o", capsize=3,
+                label="overall")
     tasks = sorted({t for s in done for t in (s.get("tasks") or {})})
     if len(tasks) > 1:
         for task in tasks:
