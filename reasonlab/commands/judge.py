@@ -64,18 +64,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def read_cases(path: str, items: dict) -> list:
+    from reasonlab.commands.verify import completion_id
     from reasonlab.jsonl import read_jsonl
     from reasonlab.judges.judge import Case
 
     cases = []
     for number, obj in read_jsonl(path):
-        cid = obj.get("id")
-        if not isinstance(cid, str) or not cid:
-            raise InputError("is required and must be a string", file=path, line=number,
-                             field="id")
-        if cid not in items:
-            raise InputError(f"no item with id {cid!r} in the items file", file=path,
-                             line=number, field="id")
+        cid = completion_id(obj, path, number, items)
         for name in ("completion", "completion_b"):
             value = obj.get(name)
             if (name == "completion" or value is not None) and not isinstance(value, str):

@@ -23,18 +23,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def completion_id(obj: dict, path: str, number: int, known_ids) -> str:
+    """The ``id`` of one completions line, which must name an item of the items file."""
+    cid = obj.get("id")
+    if not isinstance(cid, str) or not cid:
+        raise InputError("is required and must be a string", file=path, line=number,
+                         field="id")
+    if cid not in known_ids:
+        raise InputError(f"no item with id {cid!r} in the items file", file=path,
+                         line=number, field="id")
+    return cid
+
+
 def read_completions(path: str, known_ids: set[str]) -> list[tuple[str, str]]:
     from reasonlab.jsonl import read_jsonl
 
     pairs = []
     for number, obj in read_jsonl(path):
-        cid = obj.get("id")
-        if not isinstance(cid, str) or not cid:
-            raise InputError("is required and must be a string", file=path, line=number,
-                             field="id")
-        if cid not in known_ids:
-            raise InputError(f"no item with id {cid!r} in the items file", file=path,
-                             line=number, field="id")
+        cid = completion_id(obj, path, number, known_ids)
         completion = obj.get("completion")
         if not isinstance(completion, str):
             raise InputError("is required and must be a string", file=path, line=number,
