@@ -151,13 +151,32 @@ def test_timeout_kills_the_worker_and_the_pool_carries_on(math_verifier):
     assert not any(alive(p) for p in before - after)
 
 
+def cpu_ticks(pid: int) -> int:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])     # utime + stime
+
+
+def wait_until_one_busy(pids: list[int], timeout: float, window: float = 0.3) -> None:
+    """Return once exactly one of ``pids`` used CPU over a whole ``window`` (the others idle)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [cpu_ticks(p) for p in pids]
+        time.sleep(window)
+        busy = [cpu_ticks(p) > b for p, b in zip(pids, before, strict=True)]
+        if sum(busy) == 1:
+            return
+    raise AssertionError(f"the workers never settled to one busy one in {timeout} s")
+
+
 def test_a_crashed_worker_is_an_error_for_its_pair_and_the_pool_recovers(math_verifier):
     pids = math_verifier.worker_pids()
     result: dict = {}
     pairs = [(item("3", "doomed", timeout_s=30), ans("9^{9^{9}}")), (item("4", "fine"), ans("4"))]
     thread = threading.Thread(target=lambda: result.update(v=math_verifier.check_many(pairs)))
     thread.start()
-    time.sleep(0.5)  # one worker is inside the 9^(9^9) power now
+    # Kill once the fine pair is done and only the doomed worker is computing 9^(9^9); a fixed
+    # sleep raced the fine pair on a loaded machine.
+    wait_until_one_busy(pids, timeout=15.0)
     for pid in pids:
         os.kill(pid, signal.SIGKILL)  # as the OOM killer would
     thread.join(timeout=20)
