@@ -111,17 +111,6 @@ def make_judge(args: argparse.Namespace, mode: str, spec: str | None):
                  progress=True)
 
 
-def emit(args: argparse.Namespace, lines: list[str]) -> None:
-    from reasonlab.jsonl import atomic_writer
-
-    if args.out:
-        with atomic_writer(args.out) as handle:
-            handle.writelines(lines)
-    else:
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
-
-
 def client_summary(judge) -> str:
     client = judge.client
     return (f"{client.requests} requests, {client.retries} retries, {client.gave_up} gave up")
@@ -147,7 +136,9 @@ def run(args: argparse.Namespace) -> int:
         results = judge.judge_many(cases)
     finally:
         judge.close()
-    emit(args, [dumps(r.to_dict()) + "\n" for r in results])
+    from reasonlab.commands.verify import write_lines
+
+    write_lines(args.out, [dumps(r.to_dict()) + "\n" for r in results])
     counts = Counter(r.verdict.status for r in results)
     summary = ", ".join(f"{counts[s]} {s}" for s in
                         ("correct", "wrong", "unparsable", "timeout", "error") if counts[s])

@@ -35,6 +35,18 @@ def completion_id(obj: dict, path: str, number: int, known_ids) -> str:
     return cid
 
 
+def write_lines(out: str | None, lines: list[str]) -> None:
+    """JSONL results to ``out`` atomically (nothing half-written), or to stdout."""
+    from reasonlab.jsonl import atomic_writer
+
+    if out:
+        with atomic_writer(out) as handle:
+            handle.writelines(lines)
+    else:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+
+
 def read_completions(path: str, known_ids: set[str]) -> list[tuple[str, str]]:
     from reasonlab.jsonl import read_jsonl
 
@@ -50,7 +62,7 @@ def read_completions(path: str, known_ids: set[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reasonlab.jsonl import atomic_writer, dumps
+    from reasonlab.jsonl import dumps
     from reasonlab.tasks import load_items
     from reasonlab.verifiers import close_all, get_verifier, verify_many
 
@@ -66,13 +78,7 @@ def run(args: argparse.Namespace) -> int:
                                verifier=args.verifier, progress=True)
     finally:
         close_all()
-    lines = [dumps(v.to_dict()) + "\n" for v in verdicts]
-    if args.out:
-        with atomic_writer(args.out) as handle:
-            handle.writelines(lines)
-    else:
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
+    write_lines(args.out, [dumps(v.to_dict()) + "\n" for v in verdicts])
     counts = Counter(v.status for v in verdicts)
     summary = ", ".join(f"{counts[s]} {s}" for s in
                         ("correct", "wrong", "unparsable", "timeout", "error") if counts[s])

@@ -115,14 +115,19 @@ def compute_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     return s
 
 
+def _colored_runs(inputs: ReportInputs, labels: tuple[str, str]) -> list[tuple[str, str, Any]]:
+    """(label, colour, run) for the baseline and the run, whichever exist."""
+    runs = [(labels[0], plots.BASE_COLOR, inputs.baseline),
+            (labels[1], plots.RUN_COLOR, inputs.run)]
+    return [(label, color, r) for label, color, r in runs if r is not None]
+
+
 def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     s = Section("calibration", "Calibration: reliability diagram",
                 "Accuracy against the model's stated confidence; the diagonal is perfect "
                 "calibration. RMS calibration error as Humanity's Last Exam computes it "
                 "(equal-count bins of 100, last bin skipped) and over all bins.")
-    runs = [(labels[0], plots.BASE_COLOR, inputs.baseline), (labels[1], plots.RUN_COLOR,
-                                                            inputs.run)]
-    runs = [(label, color, r) for label, color, r in runs if r is not None]
+    runs = _colored_runs(inputs, labels)
     with_conf = [(label, color, r) for label, color, r in runs
                  if (r.summary.get("calibration") or {}).get("n")]
     if not with_conf:
@@ -161,9 +166,7 @@ def scaling_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
                 "Accuracy as more inference compute is spent: more samples per item (pass@k, "
                 "majority vote maj@k, best-of-k picked by the verifier's score) and, when "
                 "swept, a larger thinking budget.")
-    runs = [(labels[0], plots.BASE_COLOR, inputs.baseline), (labels[1], plots.RUN_COLOR,
-                                                            inputs.run)]
-    runs = [(label, color, r) for label, color, r in runs if r is not None]
+    runs = _colored_runs(inputs, labels)
     curves = [(label, color, r.summary.get("scaling", {}).get("samples") or {})
               for label, color, r in runs]
     multi = [(label, color, c) for label, color, c in curves if len(c.get("k") or []) > 1]
