@@ -47,6 +47,33 @@ def thinking_text(completion: str) -> str:
     return overthinking.think_span(completion).text
 
 
+def thinks(row: dict[str, Any]) -> bool:
+    """Whether a sample reasoned at all: its thinking (``thinking_text``) is not blank."""
+    return bool(thinking_text(row.get("completion") or "").strip())
+
+
+def think_rate(rows: list[dict[str, Any]]) -> float | None:
+    """The share of decided samples whose thinking is non-empty; None without decided samples.
+    A model can have the skill of reasoning and not the habit: this is the habit."""
+    decided = [r for r in rows if is_decided(r)]
+    return sum(thinks(r) for r in decided) / len(decided) if decided else None
+
+
+def mean_within_tasks(rows: list[dict[str, Any]]) -> float | None:
+    """Spearman ρ(thinking tokens, difficulty) within each task, averaged over the tasks where
+    it is defined. Pooled across tasks it would mostly measure how tasks differ in length."""
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_task[r.get("task")].append(r)
+    return _mean(rho for rho in (_spearman_tokens(group) for group in by_task.values())
+                 if rho is not None)
+
+
+def _spearman_tokens(rows: list[dict[str, Any]]) -> float | None:
+    return M.spearman([float(r.get("thinking_tokens") or 0) for r in rows],
+                      [r["difficulty"] for r in rows])
+
+
 def item_clusters(decided: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """(correct, samples) per item: the samples of one item are not independent. A line
     without an id stands alone."""
@@ -93,9 +120,10 @@ def compute_block(rows: list[dict[str, Any]],
     tokens = [float(r.get("thinking_tokens") or 0) for r in made]
     decided = [r for r in made if is_decided(r)]
     return {
+        "think_rate": think_rate(made),
         "mean_thinking_tokens": _mean(tokens),
         "mean_answer_tokens": _mean(float(r.get("answer_tokens") or 0) for r in made),
-        "spearman_tokens_difficulty": M.spearman(tokens, [r["difficulty"] for r in made]),
+        "spearman_tokens_difficulty": mean_within_tasks(made),
         "thinking_tokens_correct": _mean(float(r.get("thinking_tokens") or 0)
                                          for r in decided if is_correct(r)),
         "thinking_tokens_wrong": _mean(float(r.get("thinking_tokens") or 0)
@@ -162,7 +190,8 @@ def task_block(rows: list[dict[str, Any]],
         cell = [r for r in rows if r["difficulty"] == difficulty]
         compute = compute_block(cell)
         by_difficulty[str(difficulty)] = {
-            **accuracy_block(cell), "mean_thinking_tokens": compute["mean_thinking_tokens"],
+            **accuracy_block(cell), "think_rate": compute["think_rate"],
+            "mean_thinking_tokens": compute["mean_thinking_tokens"],
             "thinking_tokens_correct": compute["thinking_tokens_correct"],
             "thinking_tokens_wrong": compute["thinking_tokens_wrong"]}
     return {"domain": rows[0].get("domain"), **accuracy_block(rows),

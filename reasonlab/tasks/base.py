@@ -33,6 +33,16 @@ def teacher_completion(steps: list[str], answer: str) -> str:
     return "<think>\n" + "\n".join(steps) + "\n</think>\n<answer>" + answer + "</answer>"
 
 
+def direct_completion(answer: str) -> str:
+    """The ``direct`` style: an empty think block, then the answer. A model warm-started on it
+    has the format but not the habit of reasoning (docs/training.md, "Reasoning styles")."""
+    return "<think>\n</think>\n<answer>" + answer + "</answer>"
+
+
+# Styles every task with teacher traces supports; a family may add its own (``styles``).
+FULL, DIRECT = "full", "direct"
+
+
 class Task(ABC):
     """Anything that yields items: a procedural family, a reasoning-gym dataset, a file."""
 
@@ -62,6 +72,21 @@ class Task(ABC):
     def versions(self) -> dict[str, Any]:
         """Recorded in run summaries so a result can be traced to the generator that made it."""
         return {"task": self.name, "version": getattr(self, "version", None)}
+
+    # Reasoning styles of a teacher completion: ``full`` is the teacher trace, ``direct`` the
+    # answer with empty thinking. SFT mixes them (a recipe's ``styles``) so that RL has
+    # behaviours to select from.
+    styles: ClassVar[tuple[str, ...]] = (FULL, DIRECT)
+
+    def styled_teacher(self, item: Item, style: str) -> str | None:
+        """The teacher completion of ``item`` in ``style``; None when the item has none (no
+        teacher trace for ``full``, no answer for ``direct``)."""
+        if style == FULL:
+            return item.teacher
+        if style == DIRECT:
+            return None if item.answer is None else direct_completion(item.answer)
+        raise ConfigError(f"task {self.name!r} has no reasoning style {style!r}; its styles: "
+                          f"{', '.join(self.styles)}", field="styles")
 
 
 # Annotations are strings under ``from __future__ import annotations``; these are the ones

@@ -17,6 +17,8 @@ checkpoint: {every: 50, keep: 2}
 eval: {every: 0, suite: smoke, batch_size: 32}
 rollouts: true           # DIR/rollouts/step-N.jsonl (RL only)
 sft_items: 2000          # SFT: distinct teacher examples drawn over the tasks' level ranges
+styles: {full: 1.0}      # SFT: reasoning styles by weight, chosen per item (full | direct | …)
+phases: []               # SFT: stages run in order, e.g. skill then habit (see PhaseSpec)
 trl: {learning_rate: 1.0e-5, num_generations: 8, beta: 0.0, loss_type: dapo}
 ```
 """
@@ -100,6 +102,19 @@ class EvalSpec:
 
 
 @dataclass
+class PhaseSpec:
+    """One stage of a staged SFT warm start: its own steps, style mix and TRL overrides, trained
+    from the previous stage's weights on fresh items (e.g. a ``skill`` phase on full traces,
+    then a ``habit`` phase that is mostly ``direct``)."""
+
+    name: str
+    max_steps: int
+    styles: dict | None = None        # default: the recipe's styles
+    sft_items: int | None = None      # default: max_steps x per_device_train_batch_size
+    trl: dict = field(default_factory=dict)   # merged over the recipe's trl block
+
+
+@dataclass
 class Recipe:
     kind: str
     model: str
@@ -113,6 +128,8 @@ class Recipe:
     eval: EvalSpec = field(default_factory=EvalSpec)
     rollouts: bool = True
     sft_items: int = 2000
+    styles: dict = field(default_factory=lambda: {"full": 1.0})
+    phases: list[PhaseSpec] = field(default_factory=list)
     trl: dict = field(default_factory=dict)
     source: str = ""
     lines: dict = field(default_factory=dict, repr=False)
@@ -315,6 +332,7 @@ def validate(recipe: Recipe) -> None:
         raise fail("eval.batch_size", f"must be at least 1, got {recipe.eval.batch_size}")
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
+    _validate_styles(recipe)
     for key in recipe.trl:
         if key in OWNED_TRL_KEYS:
             raise fail(f"trl.{key}", f"is set by reasonlab; use {OWNED_TRL_KEYS[key]} instead")
@@ -326,6 +344,47 @@ def validate(recipe: Recipe) -> None:
                        f"pip install {module} (or remove it from report_to)")
     if recipe.kind == "rl":
         _validate_rewards(recipe)
+
+
+def _validate_styles(recipe: Recipe) -> None:
+    """Style mixes and phases are SFT's; every task must know every style with weight > 0."""
+    from reasonlab.tasks import get_task
+
+    fail = recipe.fail
+    if recipe.kind != "sft":
+        if recipe.phases or recipe.styles != {"full": 1.0}:
+            raise fail("phases" if recipe.phases else "styles",
+                       "reasoning styles and phases shape an SFT warm start; an RL recipe "
+                       "samples its own completions (remove the field)")
+        return
+    tasks = {s.name: get_task(s.name, **s.config) for s in recipe.tasks}
+    mixes = [("styles", recipe.styles)]
+    names: set[str] = set()
+    for i, phase in enumerate(recipe.phases):
+        where = f"phases[{i}]"
+        if phase.name in names or not phase.name or "/" in phase.name:
+            raise fail(f"{where}.name", f"needs a unique folder-safe name, got {phase.name!r}")
+        names.add(phase.name)
+        if phase.max_steps < 1:
+            raise fail(f"{where}.max_steps", f"must be at least 1, got {phase.max_steps}")
+        if phase.sft_items is not None and phase.sft_items < 1:
+            raise fail(f"{where}.sft_items", f"must be at least 1, got {phase.sft_items}")
+        for key in phase.trl:
+            if key in OWNED_TRL_KEYS:
+                raise fail(f"{where}.trl.{key}", f"is set by reasonlab; use "
+                           f"{OWNED_TRL_KEYS[key]} (or the phase's own field) instead")
+        if phase.styles is not None:
+            mixes.append((f"{where}.styles", phase.styles))
+    for where, mix in mixes:
+        if not mix or not all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                              and w >= 0 for w in mix.values()) or not sum(mix.values()) > 0:
+            raise fail(where, f"must map style names to weights >= 0 with a positive sum, "
+                              f"e.g. {{full: 0.2, direct: 0.8}}; got {mix!r}")
+        for style, weight in mix.items():
+            for name, task in tasks.items():
+                if weight and style not in task.styles:
+                    raise fail(f"{where}.{style}", f"task {name!r} has no style {style!r}; its "
+                               f"styles: {', '.join(task.styles)}")
 
 
 def _validate_rewards(recipe: Recipe) -> None:

@@ -75,12 +75,18 @@ class TaskMix:
             out.append({**row, "prompt": self.policy_prompt(item), "item": item.to_dict()})
         return out
 
-    def sft_rows(self, count: int) -> list[dict[str, str]]:
-        """``count`` prompt/completion pairs with teacher traces, levels uniform over each
-        task's range (SFT has no curriculum: it warm-starts on every level at once)."""
+    def sft_rows(self, count: int, styles: dict[str, float] | None = None,
+                 start: int = 0) -> list[dict[str, str]]:
+        """``count`` prompt/completion pairs from slots ``start``, ``start + 1``, …, levels
+        uniform over each task's range (SFT has no curriculum: it warm-starts on every level at
+        once). Each item's reasoning style is drawn by weight from ``styles`` (default: the
+        ``full`` teacher trace), deterministically per item, and recorded as ``style``."""
+        styles = styles or {"full": 1.0}
+        names = [name for name, weight in styles.items() if weight > 0]
+        weights = [styles[name] for name in names]
         rows = []
         spec_by_name = {s.name: s for s in self.specs}
-        for slot in range(count):
+        for slot in range(start, start + count):
             rng = random.Random(f"sft-level|{self.seed}|{slot}")
 
             def level_of(name: str, rng: random.Random = rng) -> int:
@@ -88,21 +94,25 @@ class TaskMix:
                 return rng.randint(spec.min_level, spec.max_level)
 
             item = self.draw(slot, level_of)
-            if not item.teacher:
-                raise ValueError(f"task {item.task!r} gives no teacher traces; SFT needs them")
-            completion = teacher_completion(item, self.prompt.confidence)
+            style = names[0] if len(names) == 1 else \
+                random.Random(f"style|{self.seed}|{item.id}").choices(names, weights)[0]
+            text = self.tasks[item.task].styled_teacher(item, style)
+            if not text:
+                raise ValueError(f"task {item.task!r} gives no {style!r} teacher completion "
+                                 f"for item {item.id}; SFT needs one")
+            completion = teacher_completion(text, self.prompt.confidence)
             if self.prompt.chat:
-                rows.append({"prompt": self.policy_prompt(item), "id": item.id,
+                rows.append({"prompt": self.policy_prompt(item), "id": item.id, "style": style,
                              "completion": [{"role": "assistant", "content": completion}]})
             else:
-                rows.append({"prompt": self.text(item), "completion": completion, "id": item.id})
+                rows.append({"prompt": self.text(item), "completion": completion, "id": item.id,
+                             "style": style})
         return rows
 
 
-def teacher_completion(item: Item, confidence: bool) -> str:
-    """The teacher trace; a confidence-eliciting prompt gets a stated 100% (the teacher is
+def teacher_completion(text: str, confidence: bool) -> str:
+    """A teacher completion; a confidence-eliciting prompt gets a stated 100% (the teacher is
     right by construction)."""
-    text = item.teacher or ""
     return text + "\nConfidence: 100%" if confidence else text
 
 

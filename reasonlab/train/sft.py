@@ -5,21 +5,33 @@ use) and the task family's teacher completion (``<think>`` steps, ``<answer>``),
 The loss is on the completion tokens only (``completion_only_loss``): the model learns to answer,
 not to reproduce questions. Items come from every level of each task's range; the eval suite's
 prompts are held out as in RL. Checkpoints are the same atomic ones as RL's, so ``--resume``
-works the same way.
+works the same way. A recipe's ``styles`` mix reasoning styles per item (``full`` traces,
+``direct`` answers, …); its ``phases`` stage the warm start (a skill phase, then a habit phase),
+each phase a run folder of its own under ``DIR/phases/``.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
 from trl import SFTConfig, SFTTrainer
+
+from reasonlab.errors import ConfigError
+from reasonlab.jsonl import atomic_writer
 
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.config import Recipe
 from reasonlab.train.data import TaskMix
 from reasonlab.train.eval_callback import InLoopEval, held_out_suite
+
+PHASES = "phases"
 
 
 class ReasonlabSFTTrainer(AtomicCheckpointMixin, SFTTrainer):
@@ -35,28 +47,30 @@ class ReasonlabSFTTrainer(AtomicCheckpointMixin, SFTTrainer):
         return {"data": self.data_info}
 
 
-def sft_dataset(recipe: Recipe, held_out: set[str] | None = None):
+def sft_dataset(recipe: Recipe, held_out: set[str] | None = None, start: int = 0):
     from datasets import Dataset
 
     mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out or ())
-    rows = mix.sft_rows(recipe.sft_items)
+    rows = mix.sft_rows(recipe.sft_items, recipe.styles, start=start)
     return Dataset.from_list(rows)
 
 
 def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
-                      callbacks: list[Any] | None = None) -> ReasonlabSFTTrainer:
+                      callbacks: list[Any] | None = None,
+                      start: int = 0) -> ReasonlabSFTTrainer:
     suite, held_out = held_out_suite(recipe)
     if recipe.trl.get("completion_only_loss") is False:
         raise recipe.fail("trl.completion_only_loss", "SFT here trains on the completion only; "
                           "remove this setting")
     args = runfolder.build_args(SFTConfig, recipe, {
         **runfolder.trl_kwargs(recipe, out, max_steps), "completion_only_loss": True})
-    dataset = sft_dataset(recipe, held_out)
+    dataset = sft_dataset(recipe, held_out, start)
     trainer = ReasonlabSFTTrainer(
         model=model, args=args, train_dataset=dataset,
         callbacks=[runfolder.MetricsLog(out / runfolder.METRICS), *(callbacks or [])],
         checkpoint_root=out / runfolder.CHECKPOINTS, checkpoint_keep=recipe.checkpoint.keep,
-        data_info={"seed": recipe.seed, "items": recipe.sft_items})
+        data_info={"seed": recipe.seed, "items": recipe.sft_items, "start": start,
+                   "styles": recipe.styles})
     if suite is not None and recipe.eval.every:
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
                                batch_size=recipe.eval.batch_size, run_name=out.name,
@@ -67,16 +81,85 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
 
 
 def train_sft(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
-              resume: bool = False, callbacks: list[Any] | None = None) -> Path:
-    """Run (or resume) SFT; returns DIR/final."""
+              resume: bool = False, callbacks: list[Any] | None = None,
+              start: int = 0) -> Path:
+    """Run (or resume) SFT; returns DIR/final. A recipe with ``phases`` runs them in order
+    (``train_phases``)."""
+    if recipe.phases:
+        if max_steps is not None:
+            raise recipe.fail("phases", "a phased recipe sets each phase's max_steps; "
+                                        "drop --max-steps (or use --set phases=...)")
+        return train_phases(recipe, out, resume=resume, callbacks=callbacks)
     max_steps = max_steps or recipe.max_steps
     recipe.max_steps = max_steps
-    out, start = runfolder.prepare(recipe, out, resume=resume)
+    out, checkpoint = runfolder.prepare(recipe, out, resume=resume)
     model = runfolder.model_path(recipe, out)
-    trainer = build_sft_trainer(recipe, out, model, max_steps, callbacks)
-    if start is not None:
-        print(f"reasonlab: resuming from {start}")
-    trainer.train(resume_from_checkpoint=str(start) if start is not None else None)
+    trainer = build_sft_trainer(recipe, out, model, max_steps, callbacks, start)
+    if checkpoint is not None:
+        print(f"reasonlab: resuming from {checkpoint}")
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
     return runfolder.save_final(trainer, out, {
         "kind": "sft", "recipe": recipe.source, "steps": trainer.state.global_step,
-        "items": recipe.sft_items, "base_model": model})
+        "items": recipe.sft_items, "styles": recipe.styles, "base_model": model})
+
+
+def phase_recipes(recipe: Recipe) -> list[tuple[Recipe, int]]:
+    """Each phase as a plain SFT recipe, with the slot its items start at: phases draw fresh
+    items, one after the other. ``model`` of every phase after the first is filled in by
+    ``train_phases`` (the previous phase's final weights)."""
+    batch = int(recipe.trl.get("per_device_train_batch_size", 8))
+    out, start = [], 0
+    for phase in recipe.phases:
+        sub = copy.deepcopy(recipe)
+        sub.phases = []
+        sub.styles = dict(phase.styles if phase.styles is not None else recipe.styles)
+        sub.max_steps = phase.max_steps
+        sub.trl = {**recipe.trl, **phase.trl}
+        per_step = int(sub.trl.get("per_device_train_batch_size", batch))
+        sub.sft_items = phase.sft_items or phase.max_steps * per_step
+        out.append((sub, start))
+        start += sub.sft_items
+    return out
+
+
+def phase_folder(out: str | Path, name: str) -> Path:
+    return Path(out) / PHASES / name
+
+
+def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
+                 callbacks: list[Any] | None = None) -> Path:
+    """Train the phases in order into ``DIR/phases/<name>/`` (each a full SFT run folder, so
+    each resumes on its own; a finished phase is kept), then copy the last one's weights to
+    ``DIR/final``."""
+    out = Path(out)
+    if (out / PHASES).exists() and not resume:
+        raise ConfigError(f"{out} already holds a phased run; pass --resume to continue it or "
+                          "choose a new --out", field="--out")
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(out / "config.yaml") as handle:
+        yaml.safe_dump(recipe.to_dict(), handle, sort_keys=False)
+    model, done = recipe.model, []
+    for phase, (sub, start) in zip(recipe.phases, phase_recipes(recipe), strict=True):
+        folder = phase_folder(out, phase.name)
+        sub.model = model
+        final = folder / runfolder.FINAL
+        if not (final / "config.json").is_file():
+            print(f"reasonlab: SFT phase {phase.name!r} ({sub.max_steps} steps, styles "
+                  f"{sub.styles})", flush=True)
+            final = train_sft(sub, folder, resume=True, callbacks=callbacks, start=start)
+        model = str(final.resolve())
+        done.append({"name": phase.name, "steps": sub.max_steps, "styles": sub.styles,
+                     "items": sub.sft_items, "start": start, "folder": str(folder)})
+    return _copy_final(Path(model), out, {"kind": "sft", "recipe": recipe.source,
+                                          "phases": done})
+
+
+def _copy_final(source: Path, out: Path, info: dict[str, Any]) -> Path:
+    final, staging = out / runfolder.FINAL, out / f".{runfolder.FINAL}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    (staging / "reasonlab_train.json").write_text(json.dumps(info, indent=2) + "\n")
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(staging, final)
+    return final
