@@ -87,7 +87,7 @@ def test_summary_accuracy_excludes_undecided_and_matches_metrics():
 
 
 def test_summary_calibration_uses_decided_samples_with_confidence():
-    rows = rows_for(1) * 5          # 150 lines: enough for one HLE bin and a remainder
+    rows = rows_for(1) * 10         # 300 lines: two HLE bins and a remainder
     for i, row in enumerate(rows):
         row = dict(row)
         rows[i] = row
@@ -97,13 +97,35 @@ def test_summary_calibration_uses_decided_samples_with_confidence():
     conf = [r["confidence"] for r in decided]
     correct = [r["verdict"]["status"] == "correct" for r in decided]
     cal = summary["calibration"]
-    assert cal["n"] == len(decided) >= 100
+    assert cal["n"] == len(decided) >= 200
     assert cal["rms_hle"] == pytest.approx(M.calibration_error(conf, correct, "hle"))
+    assert cal["rms_hle"] is not None and cal["undefined"] == {}
     assert cal["rms_all_bins"] == pytest.approx(M.calibration_error(conf, correct, "all-bins"))
     assert cal["ece"] == pytest.approx(M.ece(conf, correct))
     assert cal["brier"] == pytest.approx(M.brier(conf, correct))
     assert cal["by_source"]["tokens"]["n"] == len(decided)
     assert cal["by_source"]["verbalized"]["n"] == 0
+
+
+def test_summary_calibration_is_null_with_its_reason_below_hle_two_bins():
+    # The --fast demo's case: 115 confident samples, where HLE's code returns 0.0.
+    rows = []
+    for i, row in enumerate(rows_for(1) * 10):
+        row = dict(row, sample=i, verdict=dict(row["verdict"], status="wrong", score=0.0))
+        rows.append(row)
+    cal = summarize(rows[:115], suite(), model_info={"name": "m"})["calibration"]
+    assert cal["n"] == 115
+    assert cal["rms_hle"] is None
+    assert cal["undefined"]["rms_hle"] == "HLE's method needs ≥ 200 samples"
+    assert cal["rms_all_bins"] is not None and "rms_all_bins" not in cal["undefined"]
+    for source in ("tokens", "verbalized"):
+        assert cal["by_source"][source]["rms_hle"] is None
+    assert cal["by_source"]["tokens"]["undefined"]["rms_hle"] == \
+        "HLE's method needs ≥ 200 samples"
+    assert cal["by_source"]["verbalized"]["undefined"]["ece"] == "no samples with a confidence"
+    few = summarize(rows[:40], suite(), model_info={"name": "m"})["calibration"]
+    assert few["rms_hle"] is None and few["rms_all_bins"] is None
+    assert few["undefined"]["rms_all_bins"] == "needs ≥ 100 samples (one bin of 100)"
 
 
 def test_samples_curve_matches_per_item_estimators():

@@ -193,7 +193,7 @@ def test_best_of_n_picks_highest_score():
 
 
 # ------------------------------------------------------------------ calibration
-@pytest.mark.parametrize("n", [100, 150, 199, 200, 250, 999, 1234])
+@pytest.mark.parametrize("n", [200, 250, 299, 999, 1234])
 def test_calibration_hle_equals_published_code(n):
     rng = np.random.default_rng(n)
     conf = rng.random(n)
@@ -226,10 +226,24 @@ def test_calibration_all_bins_includes_last_bin():
     assert M.calibration_error(conf, correct, "hle") == pytest.approx(hle)
     allb = math.sqrt(100 / 250 * 0.2 ** 2 + 150 / 250 * (0.9 - 0.5) ** 2)
     assert M.calibration_error(conf, correct, "all-bins") == pytest.approx(allb)
-    # One full bin only: HLE's loop sums nothing and returns 0; all-bins sees the one bin.
-    assert M.calibration_error(conf[:150], correct[:150], "hle") == 0.0
+    # One full bin only: all-bins sees the one bin.
     assert M.calibration_error(np.full(120, 0.7), np.ones(120, bool), "all-bins") == \
         pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("n", [100, 115, 150, 199])
+def test_calibration_hle_is_undefined_below_two_bins(n):
+    # HLE's loop skips the last bin, so with one bin it sums nothing and returns 0.0 — a
+    # "perfectly calibrated" that measured nothing. Here that is nan (null in summaries).
+    rng = np.random.default_rng(n)
+    conf = rng.random(n)
+    correct = rng.random(n) < 0.2                  # badly calibrated on purpose
+    assert float(hle_calib_err(conf.copy(), correct.copy(), p="2", beta=100)) == 0.0
+    assert math.isnan(M.calibration_error(conf, correct, "hle"))
+    assert M.calibration_error(conf, correct, "all-bins") > 0.2
+    assert M.min_samples("hle", 100) == 200 and M.min_samples("all-bins", 100) == 100
+    assert math.isnan(M.calibration_error(conf[:19], correct[:19], "hle", beta=10))
+    assert not math.isnan(M.calibration_error(conf[:20], correct[:20], "all-bins", beta=10))
 
 
 def test_calibration_needs_a_full_bin():

@@ -11,7 +11,7 @@ Conventions used throughout reasonlab's summaries:
   wrong: the model failed to give an answer.
 - **Fractions, not percentages.** Accuracies, intervals and calibration errors are in [0, 1].
 - **Undefined is None.** A metric that has no value for its input (an interval of zero samples,
-  Spearman of a constant, HLE calibration of fewer than ``beta`` samples) returns ``None`` (or
+  Spearman of a constant, HLE calibration of fewer than ``2 * beta`` samples) returns ``None`` (or
   ``nan`` where numpy arithmetic wants a float), never a made-up number.
 """
 
@@ -200,8 +200,10 @@ def calibration_error(confidence: Sequence[float], correct: Sequence[bool], meth
     dividing by all samples. ``all-bins`` is the same sum including the last bin. HLE feeds it
     confidences divided by 100 and prints the result ×100; here both sides are fractions.
 
-    Returns ``nan`` when there are fewer than ``beta`` samples: no full bin exists (HLE's code
-    would fail on ``bins[-1]`` of an empty list).
+    Returns ``nan`` where the method is undefined (``min_samples``): ``all-bins`` below ``beta``
+    samples, where no full bin exists (HLE's code would fail on ``bins[-1]`` of an empty list),
+    and ``hle`` below ``2 * beta``, where its one bin is the skipped last one and HLE's code
+    returns 0.0 having measured nothing. From there on ``hle`` equals HLE's code.
     """
     if method not in ("hle", "all-bins"):
         raise ValueError(f"method must be 'hle' or 'all-bins', got {method!r}")
@@ -211,7 +213,7 @@ def calibration_error(confidence: Sequence[float], correct: Sequence[bool], meth
     corr = np.asarray(correct, dtype=float)
     if conf.shape != corr.shape:
         raise ValueError("confidence and correct differ in length")
-    if len(conf) < beta:
+    if len(conf) < min_samples(method, beta):
         return float("nan")
     idxs = np.argsort(conf)  # numpy's default sort, as HLE, so ties order identically
     conf, corr = conf[idxs], corr[idxs]
@@ -224,6 +226,12 @@ def calibration_error(confidence: Sequence[float], correct: Sequence[bool], meth
         difference = abs(np.nanmean(conf[lo:hi]) - np.nanmean(corr[lo:hi]))
         cerr += (hi - lo) / total * difference ** 2
     return float(math.sqrt(cerr))
+
+
+def min_samples(method: str, beta: int = 100) -> int:
+    """The fewest samples for which ``calibration_error(method, beta)`` is defined: ``hle`` sums
+    every bin but the last, so it needs two bins; ``all-bins`` needs one."""
+    return 2 * beta if method == "hle" else beta
 
 
 def ece(confidence: Sequence[float], correct: Sequence[bool], n_bins: int = 15) -> float:

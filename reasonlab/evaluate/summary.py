@@ -137,9 +137,11 @@ def compute_block(rows: list[dict[str, Any]],
 
 
 def _calibration(pairs: list[tuple[float, bool]]) -> dict[str, Any]:
+    """The calibration metrics of (confidence, correct) pairs; each one that is undefined for
+    this many samples is null, and ``undefined`` says why (the report and terminal print it)."""
     conf = [c for c, _ in pairs]
     corr = [k for _, k in pairs]
-    return {
+    block = {
         "rms_hle": M.finite_or_none(M.calibration_error(conf, corr, "hle", CALIBRATION_BETA)),
         "rms_all_bins": M.finite_or_none(
             M.calibration_error(conf, corr, "all-bins", CALIBRATION_BETA)),
@@ -147,13 +149,21 @@ def _calibration(pairs: list[tuple[float, bool]]) -> dict[str, Any]:
         "brier": M.finite_or_none(M.brier(conf, corr)),
         "n": len(pairs), "mean_confidence": _mean(conf),
     }
+    why = {"rms_hle": f"HLE's method needs ≥ {M.min_samples('hle', CALIBRATION_BETA)} samples",
+           "rms_all_bins": f"needs ≥ {M.min_samples('all-bins', CALIBRATION_BETA)} samples "
+                           f"(one bin of {CALIBRATION_BETA})",
+           "ece": "no samples with a confidence", "brier": "no samples with a confidence"}
+    block["undefined"] = {key: ("no samples with a confidence" if not pairs else reason)
+                          for key, reason in why.items() if block[key] is None}
+    return block
 
 
 def calibration_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """RMS (HLE and all-bins), ECE and Brier over decided samples that carry a confidence (the
     verbalized one when given, else the answer tokens'); ``by_source`` splits the two, the
     token one computed wherever the backend reported it. RMS needs ``beta`` = 100 samples per
-    bin, so it is null below 100 samples (HLE's code has no answer there)."""
+    bin, so ``rms_all_bins`` is null below 100 samples and ``rms_hle``, which leaves out its last
+    bin, below 200 (HLE's code returns 0.0 there, having measured nothing)."""
     decided = [r for r in rows if is_decided(r)]
     pairs = [(float(r["confidence"]), is_correct(r)) for r in decided
              if r.get("confidence") is not None]
