@@ -37,8 +37,9 @@ DEFAULT_TASKS: tuple[str, ...] = ("addition", "multiplication", "gcd", "linear_e
 
 @dataclass
 class CanaryRow:
-    """Counts for one canary over the audit items. ``fpr`` is false positives over the
-    judgments that did not fail (None when all failed)."""
+    """Counts for one canary over the audit items. ``fpr`` is false positives over the parsable
+    verdicts (yes + no): an unparsable or failed judgment says neither, so counting it as a
+    "no" would lower the rate. None when no verdict was parsable, and ``fpr_note`` says why."""
 
     canary: str
     n: int
@@ -48,6 +49,21 @@ class CanaryRow:
     errors: int
     fpr: float | None
     prefilter_blocks: bool
+    fpr_note: str = ""
+
+
+def fpr_of(false_positives: int, negatives: int, unparsable: int, errors: int,
+           ) -> tuple[float | None, str]:
+    """(rate over parsable verdicts, why it is None when it is): "n/a — 44/44 unparsable"."""
+    parsable = false_positives + negatives
+    if parsable:
+        return round(false_positives / parsable, 4), ""
+    n = parsable + unparsable + errors
+    if not n:
+        return None, "n/a — no verdicts"
+    why = [f"{count}/{n} {what}" for count, what in ((unparsable, "unparsable"),
+                                                    (errors, "errors")) if count]
+    return None, "n/a — " + ", ".join(why)
 
 
 def default_items(n: int, seed: int = 0) -> list[Item]:
@@ -91,20 +107,21 @@ def audit(judge: Judge, items: list[Item], canaries: tuple[str, ...] | list[str]
             votes, reasons, cached = answers[prep.index]
             result = combine(items[i].id, prep, votes, reasons, cached)
             counts[result.verdict.status] += 1
-        judged = len(items) - counts["error"]
         blocked = all(final_section(item, canary, False, mode == "reference")[0] is None
                       for item in items)
+        fpr, note = fpr_of(counts["correct"], counts["wrong"], counts["unparsable"],
+                           counts["error"])
         rows.append(CanaryRow(canary, len(items), counts["correct"], counts["wrong"],
-                              counts["unparsable"], counts["error"],
-                              round(counts["correct"] / judged, 4) if judged else None, blocked))
-    total_fp = sum(r.false_positives for r in rows)
-    total_judged = sum(r.n - r.errors for r in rows)
+                              counts["unparsable"], counts["error"], fpr, blocked, note))
+    totals = {key: sum(getattr(r, key) for r in rows)
+              for key in ("false_positives", "negatives", "unparsable", "errors")}
+    fpr, note = fpr_of(**totals)
     return {"judge": judge.model, "mode": mode, "template": TEMPLATES[mode].version,
             "items": len(items), "samples": judge.settings.samples,
             "canaries": [asdict(r) for r in rows],
-            "overall": {"n": sum(r.n for r in rows), "false_positives": total_fp,
-                        "errors": sum(r.errors for r in rows),
-                        "fpr": round(total_fp / total_judged, 4) if total_judged else None}}
+            "overall": {"n": sum(r.n for r in rows), **totals,
+                        "parsable": totals["false_positives"] + totals["negatives"],
+                        "fpr": fpr, "fpr_note": note}}
 
 
 def format_audit(report: dict[str, Any]) -> str:
@@ -116,9 +133,14 @@ def format_audit(report: dict[str, Any]) -> str:
         fpr = "n/a" if row["fpr"] is None else f"{row['fpr']:.0%}"
         lines.append(f"{row['canary']!r:<42} {fpr:>6} {row['false_positives']:>4} "
                      f"{row['negatives']:>4} {row['unparsable']:>4} {row['errors']:>4}  "
-                     f"{'blocks' if row['prefilter_blocks'] else 'passes'}")
+                     f"{'blocks' if row['prefilter_blocks'] else 'passes'}"
+                     + (f"  ({row['fpr_note']})" if row["fpr"] is None else ""))
     overall = report["overall"]
-    fpr = "n/a" if overall["fpr"] is None else f"{overall['fpr']:.1%}"
-    lines.append(f"overall false-positive rate {fpr} ({overall['false_positives']} of "
-                 f"{overall['n'] - overall['errors']} judged; {overall['errors']} errors)")
+    if overall["fpr"] is None:
+        lines.append(f"overall false-positive rate {overall['fpr_note']}")
+    else:
+        lines.append(f"overall false-positive rate {overall['fpr']:.1%} "
+                     f"({overall['false_positives']} of {overall['parsable']} parsable "
+                     f"verdicts; {overall['unparsable']} unparsable, {overall['errors']} errors "
+                     "left out)")
     return "\n".join(lines)
