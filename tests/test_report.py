@@ -40,26 +40,33 @@ INJECTION = "<script>console.error('xss')</script><img src=x onerror=\"console.e
 TASKS = {"addition": [1, 2, 3], "multiplication": [1, 2]}
 
 
-def suite(samples: int) -> Any:
-    return parse_suite({"name": "report-unit", "items": 30, "samples": samples,
-                        "tasks": [{"task": t, "difficulties": d} for t, d in TASKS.items()]},
-                       source="report-unit.yaml")
+def suite(samples: int, tasks: dict[str, list[int]] | None = None, name: str = "report-unit",
+          items: int = 30) -> Any:
+    return parse_suite({"name": name, "items": items, "samples": samples,
+                        "tasks": [{"task": t, "difficulties": d}
+                                  for t, d in (tasks or TASKS).items()]},
+                       source=f"{name}.yaml")
 
 
 def make_run(folder: Path, p_correct: dict[str, float], *, seed: int, samples: int = 2,
-             budgets: bool = False) -> dict[str, Any]:
+             budgets: bool = False, tasks: dict[str, list[int]] | None = None,
+             p_think: dict[str, float] | None = None, suite_name: str = "report-unit",
+             items: int = 30) -> dict[str, Any]:
     """An eval run folder whose samples have known chances of being right; confidences track
-    correctness loosely, thinking grows with difficulty."""
+    correctness loosely, thinking grows with difficulty. ``p_think``: per task, the chance a
+    sample thinks at all (default 1); one that does not writes an empty <think></think>."""
     rng = random.Random(seed)
     rows = []
-    the_suite = suite(samples)
-    for task, levels in TASKS.items():
+    the_suite = suite(samples, tasks, suite_name, items)
+    for task, levels in (tasks or TASKS).items():
         for difficulty in levels:
-            for item in get_task(task).sample(30, difficulty, seed=0):
+            for item in get_task(task).sample(items, difficulty, seed=0):
                 for sample in range(samples):
                     ok = rng.random() < p_correct[task] / difficulty ** 0.5
-                    thinking = rng.randint(4, 12) * difficulty
-                    text = (f"<think>{'wait, ' * rng.randint(0, 2)}{INJECTION} step</think>"
+                    thinks = rng.random() < (p_think or {}).get(task, 1.0)
+                    thinking = rng.randint(4, 12) * difficulty if thinks else 0
+                    inner = f"{'wait, ' * rng.randint(0, 2)}{INJECTION} step" if thinks else "\n"
+                    text = (f"<think>{inner}</think>"
                             f"<answer>{item.answer if ok else 'nope'}</answer>")
                     gen = Generation(text=text, thinking_tokens=thinking, answer_tokens=3,
                                      completion_tokens=thinking + 3, prompt_tokens=20,
@@ -85,23 +92,24 @@ def make_run(folder: Path, p_correct: dict[str, float], *, seed: int, samples: i
     return summary
 
 
-def make_training_run(folder: Path, eval_summary: dict[str, Any]) -> Path:
+def make_training_run(folder: Path, eval_summary: dict[str, Any], steps: int = 20,
+                      level_moves: bool = True) -> Path:
     """A training run folder as `reasonlab train rl` leaves it: TRL's logged scalars plus the
     curriculum's, and in-loop eval rows written by the eval callback's own functions."""
     folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(
         {"kind": "rl", "model": "init:tiny", "tasks": [{"name": "addition"}]}))
     rows = []
-    for step in range(1, 21):
-        level = 2 + (step > 12)
+    for step in range(1, steps + 1):
+        level = 2 + (step > 12 and level_moves)
         rows.append({"step": step, "loss": 0.1 / step, "reward": 0.02 * step,
                      "rewards/correctness/mean": 0.02 * step, "rewards/format/mean": 0.9,
                      "completions/mean_length": 60 + step, "completions/min_length": 30,
                      "completions/max_length": 120, "curriculum/addition/level": level,
                      "curriculum/addition/success": min(1.0, 0.04 * step)})
-    rows.append({"step": 20, "train_runtime": 12.5, "train_loss": 0.02})
+    rows.append({"step": steps, "train_runtime": 12.5, "train_loss": 0.02})
     write_jsonl(folder / "metrics.jsonl", rows)
-    for step in (10, 20):
+    for step in (steps // 2, steps):
         record_step(folder / "evals", step_row(step, eval_summary))
     return folder
 
@@ -264,7 +272,8 @@ def test_full_report_renders_in_chromium(runs, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert_self_contained(text)
     expected = {"transfer_heatmap", "accuracy_vs_difficulty", "thinking_vs_difficulty",
-                "reliability_diagram", "scaling_samples", "scaling_budget", "training_rewards",
+                "think_rate_vs_difficulty", "behaviour_by_task", "reliability_diagram",
+                "scaling_samples", "scaling_budget", "training_rewards",
                 "training_accuracy", "training_length", "training_curriculum", "training_loss",
                 "reflection_rates"}
     written = {p.stem for p in (out / "plots").glob("*.png")}
@@ -279,8 +288,12 @@ def test_full_report_renders_in_chromium(runs, tmp_path):
     # The summary is driven by the intervals: addition rose reliably, multiplication did not.
     assert re.search(r"rl raised addition from \d+% to \d+% \(\+\d+ points, 95% interval \+\d+",
                      text)
-    assert "Held-out tasks moved by multiplication" in text
+    assert "Tasks not trained by this run moved by multiplication" in text
     assert "no reliable transfer" in text or "reliable transfer to multiplication" in text
+    assert "Trained tasks (from the training recipe): addition." in text
+    assert "Warning:" not in text             # same suite, same cells
+    # 20 training steps, each logged once: the closing row TRL writes is not a step.
+    assert re.search(r"<td>training</td>.*?<td>rl</td><td[^>]*>20 steps</td>", text)
 
     seen = open_in_chromium(path, tmp_path)
     assert seen["ready"] == "complete" and seen["title"] == "reasonlab report: rl vs base"
@@ -357,7 +370,7 @@ def test_cli_errors_exit_2_naming_the_path(runs, tmp_path, capsys):
 
 
 def test_rolling_mean_is_a_trailing_mean():
-    from reasonlab.report.plots import rolling_mean
+    from reasonlab.report.plots_training import rolling_mean
 
     assert rolling_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
     assert rolling_mean([2.0], 5) == [2.0]

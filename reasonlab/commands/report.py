@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     names = [t.strip() for t in (args.trained_tasks or "").split(",") if t.strip()] or None
     path = write_report(args.run, baseline=args.baseline, train=args.train, out=args.out,
-                        title=args.title, trained_tasks=names)
+                        title=args.title, trained_tasks=names,
+                        warn=lambda message: print(f"warning: {message}", file=sys.stderr))
     print(f"report: {path}", file=sys.stderr)
     print(path)
     return 0

@@ -8,7 +8,7 @@ import base64
 import html
 from typing import Any
 
-from reasonlab.report.sections import Section, Table
+from reasonlab.report.parts import Section, Table
 
 MAX_COMPLETION_CHARS = 2000
 

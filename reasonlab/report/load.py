@@ -55,15 +55,44 @@ class TrainRun:
         return str(self.config.get("kind") or "training")
 
 
+# Where each trained-tasks source is named on the page.
+SOURCE_PHRASES = {"given": "as given (--trained-tasks)", "demo.json": "from demo.json",
+                  "the run's summary": "as recorded in the run's summary",
+                  "the training recipe": "from the training recipe"}
+# A demo folder's runs, by role, when its demo.json does not name them ("runs").
+DEFAULT_DEMO_RUNS = {"base": "base", "rl": "rl", "rl_train": "rl-train"}
+# How the demo's terminal table names its task groups.
+DEMO_ROLES = (("trained_tasks", "RL-trained"), ("sft_only_tasks", "SFT only"),
+              ("unseen_tasks", "never trained"))
+
+
 @dataclass
 class ReportInputs:
     run: EvalRun
     baseline: EvalRun | None = None
     train: TrainRun | None = None
+    skill: EvalRun | None = None     # a demo's warm start after its skill phase, if evaluated
     trained_tasks: list[str] | None = None     # None: unknown
     trained_tasks_source: str = ""
     transfer: dict[str, Any] | None = None
+    demo: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)   # task -> "RL-trained", "SFT only", …
+    not_compared: dict[str, str] = field(default_factory=dict)   # task -> why not as a whole
     notes: list[str] = field(default_factory=list)   # caveats met while loading
+    warnings: list[str] = field(default_factory=list)   # also printed on the terminal
+
+    @property
+    def trained_phrase(self) -> str:
+        return SOURCE_PHRASES.get(self.trained_tasks_source, self.trained_tasks_source)
+
+    @property
+    def trained_role(self) -> str:
+        return "RL-trained" if self.demo else "trained"
+
+    @property
+    def other_group(self) -> str:
+        """What the tasks outside the trained ones are called together."""
+        return "tasks not RL-trained" if self.demo else "tasks not trained by this run"
 
 
 def load_eval_run(path: str | Path, role: str = "run") -> EvalRun:
@@ -127,23 +156,58 @@ def _recipe_tasks(train: TrainRun | None) -> list[str]:
     return [str(n) for n in names if n]
 
 
+def demo_runs(demo: dict[str, Any]) -> dict[str, str]:
+    """Run role -> folder (relative to the demo folder), from demo.json's ``runs``."""
+    runs = demo.get("runs")
+    if not isinstance(runs, dict):
+        return dict(DEFAULT_DEMO_RUNS)
+    return {str(k): str(v) for k, v in runs.items() if isinstance(v, str) and v}
+
+
+def _parent_demo(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The demo folder holding ``folder`` as its rl run, so that a report of ``DEMO/rl`` still
+    labels the tasks the way the demo does."""
+    parent = folder.resolve().parent
+    if not is_demo_folder(parent):
+        return None
+    demo = read_demo(parent)
+    rl = demo_runs(demo).get("rl")
+    return (parent, demo) if rl and (parent / rl).resolve() == folder.resolve() else None
+
+
 def gather(run: str | Path, baseline: str | Path | None = None, train: str | Path | None = None,
            trained_tasks: list[str] | None = None) -> ReportInputs:
-    """Load everything a report needs. ``run`` may be a demo folder (one with demo.json): its
-    ``rl`` run is the run, ``base`` the baseline and ``rl-train`` the training run, unless given."""
+    """Load everything a report needs. ``run`` may be a demo folder (one with demo.json): the
+    runs its ``runs`` map names are the run (``rl``), the baseline (``base``), the training run
+    (``rl_train``) and, when there, the skill-phase eval (``skill``), unless given."""
     folder = Path(run)
     demo: dict[str, Any] = {}
+    demo_root: Path | None = None
     if folder.is_dir() and is_demo_folder(folder):
-        demo = read_demo(folder)
-        baseline = baseline if baseline is not None else folder / "base"
-        if train is None and (folder / "rl-train").is_dir():
-            train = folder / "rl-train"
-        folder = folder / "rl"
-    inputs = ReportInputs(run=load_eval_run(folder))
+        demo_root, demo = folder, read_demo(folder)
+        names = demo_runs(demo)
+        if "rl" not in names:
+            raise InputError("demo.json names no 'rl' run", file=str(folder / DEMO_FILE),
+                             field="runs")
+        if baseline is None and "base" in names:
+            baseline = folder / names["base"]
+        if train is None and "rl_train" in names and (folder / names["rl_train"]).is_dir():
+            train = folder / names["rl_train"]
+        folder = folder / names["rl"]
+    elif folder.is_dir() and (found := _parent_demo(folder)):
+        demo_root, demo = found
+    inputs = ReportInputs(run=load_eval_run(folder), demo=demo)
     if baseline is not None:
         inputs.baseline = load_eval_run(baseline, role="baseline run")
     if train is not None:
         inputs.train = load_train_run(train)
+    skill = demo_runs(demo).get("skill") if demo_root else None
+    if skill:
+        if (demo_root / skill / "summary.json").is_file():
+            inputs.skill = load_eval_run(demo_root / skill, role="skill-phase run")
+        else:
+            inputs.notes.append(f"demo.json names a skill-phase run ({skill}) but "
+                                f"{demo_root / skill}/summary.json is missing")
     recorded = inputs.run.summary.get("transfer")
     candidates = [
         (trained_tasks, "given"),
@@ -158,30 +222,98 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
             inputs.trained_tasks_source = source
             break
     if inputs.baseline is not None:
+        _check_same_cells(inputs)
         inputs.transfer = _transfer(inputs)
+    inputs.roles = task_roles(inputs)
     return inputs
 
 
-def _transfer(inputs: ReportInputs) -> dict[str, Any]:
+def cells(summary: dict[str, Any]) -> dict[str, set[str]]:
+    return {task: set(block.get("by_difficulty") or {})
+            for task, block in (summary.get("tasks") or {}).items()}
+
+
+def _levels(levels: set[str]) -> str:
+    return ", ".join(f"d{d}" for d in sorted(levels, key=lambda d: _levels_key(d)))
+
+
+def _levels_key(level: str) -> tuple[float, str]:
+    return (float(level) if level.replace(".", "", 1).isdigit() else 1e9, level)
+
+
+def _check_same_cells(inputs: ReportInputs) -> None:
+    """A baseline from another suite: warn, name the task × difficulty cells that are not in
+    both, and keep a task whose difficulties differ out of the whole-task comparison (its
+    accuracy would pool different difficulties); the heatmap still compares shared cells."""
     base, run = inputs.baseline.summary, inputs.run.summary
-    names = inputs.trained_tasks or []
+    before, after = cells(base), cells(run)
+    only_base = [f"{t} {_levels(before[t] - after.get(t, set()))}" for t in before
+                 if before[t] - after.get(t, set())]
+    only_run = [f"{t} {_levels(after[t] - before.get(t, set()))}" for t in after
+                if after[t] - before.get(t, set())]
+    suites = (base.get("suite"), run.get("suite"))
+    if not only_base and not only_run and suites[0] == suites[1]:
+        return
+    parts = []
+    if suites[0] != suites[1]:
+        parts.append(f"the baseline is from suite {suites[0]!r} and the run from suite "
+                     f"{suites[1]!r}")
+    if only_base or only_run:
+        parts.append("cells not in both: " + "; ".join(
+            [f"{c} (baseline only)" for c in only_base] + [f"{c} (run only)" for c in only_run]))
+    else:
+        parts.append("both have the same task × difficulty cells")
+    inputs.warnings.append("; ".join(parts))
+    for task in after:
+        if task in before and before[task] != after[task]:
+            inputs.not_compared[task] = (
+                f"difficulties differ (baseline {_levels(before[task])}; run "
+                f"{_levels(after[task])}), so the whole-task accuracies would pool different "
+                "difficulties; compare the shared cells in the heatmap")
+
+
+def _transfer(inputs: ReportInputs) -> dict[str, Any]:
+    def without(summary: dict[str, Any]) -> dict[str, Any]:
+        return {**summary, "tasks": {t: b for t, b in summary["tasks"].items()
+                                     if t not in inputs.not_compared}}
+
+    base, run = without(inputs.baseline.summary), without(inputs.run.summary)
+    names = [n for n in inputs.trained_tasks or [] if n not in inputs.not_compared]
     try:
         return transfer(base, run, trained_tasks=names)
     except InputError:
         if inputs.trained_tasks_source == "given":
             raise
         # Trained tasks read from a recipe need not be in the eval suite at all.
-        inputs.notes.append(f"the trained tasks from {inputs.trained_tasks_source} "
-                            f"({', '.join(names)}) are not in both runs; no in/out-of-domain "
-                            "split")
+        inputs.notes.append(f"the trained tasks {inputs.trained_phrase} ({', '.join(names)}) "
+                            "are not in both runs; no split into trained and other tasks")
         return transfer(base, run, trained_tasks=[])
+
+
+def task_roles(inputs: ReportInputs) -> dict[str, str]:
+    """Each evaluated task's role, as the demo's terminal table names it when there is a
+    demo.json (RL-trained, SFT only, never trained), else trained / not trained by this run
+    when the trained tasks are known, else nothing."""
+    tasks = list(inputs.run.summary["tasks"])
+    moved = (inputs.transfer or {}).get("tasks") or {}
+    trained = {t for t in tasks if (moved.get(t) or {}).get("in_domain")
+               or t in (inputs.trained_tasks or [])}
+    if not inputs.trained_tasks and not inputs.demo:
+        return {}
+    roles = {t: inputs.trained_role if t in trained else "" for t in tasks}
+    for key, role in DEMO_ROLES[1:] if inputs.demo else ():
+        for name in inputs.demo.get(key) or []:
+            if roles.get(name) == "":
+                roles[name] = role
+    fallback = "other" if inputs.demo else "not trained by this run"
+    return {t: role or fallback for t, role in roles.items()}
 
 
 def difficulties(*summaries: dict[str, Any], task: str) -> list[str]:
     levels: set[str] = set()
     for s in summaries:
         levels |= set(((s.get("tasks") or {}).get(task) or {}).get("by_difficulty") or {})
-    return sorted(levels, key=lambda d: (float(d) if d.replace(".", "", 1).isdigit() else 1e9, d))
+    return sorted(levels, key=_levels_key)
 
 
 def _correct(cell: dict[str, Any]) -> int:
@@ -208,6 +340,21 @@ def cell_deltas(base: dict[str, Any], run: dict[str, Any]) -> dict[str, dict[str
         if cells:
             out[task] = cells
     return out
+
+
+def rate_change(before: dict[str, Any] | None, after: dict[str, Any] | None,
+                key: str = "think_rate") -> dict[str, Any] | None:
+    """after − before of a share of decided samples (``think_rate``) with Newcombe's interval
+    from the counts it implies (share × decided ``n``), as ``cell_deltas`` does for accuracy;
+    None when either side has no value."""
+    if not before or not after or before.get(key) is None or after.get(key) is None:
+        return None
+    n0, n1 = int(before.get("n") or 0), int(after.get("n") or 0)
+    if not n0 or not n1:
+        return None
+    ci = M.difference_interval(round(before[key] * n0), n0, round(after[key] * n1), n1)
+    return {"base": before[key], "run": after[key], "delta": after[key] - before[key],
+            "ci95": list(ci) if ci else None}
 
 
 def confidence_pairs(run: EvalRun) -> list[tuple[float, bool]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reasonlab.report.behaviour import GROUP_NAMES, behaviour_sentences, skill_sentence
 from reasonlab.report.load import ReportInputs, cell_deltas
 
 
@@ -49,7 +50,9 @@ def task_change(task: str, cell: dict[str, Any], run_label: str) -> str:
             "change.")
 
 
-def held_out_sentence(names: list[str], per_task: dict[str, Any]) -> str:
+def held_out_sentence(names: list[str], per_task: dict[str, Any], group: str) -> str:
+    """How the accuracy of one group of untrained tasks moved, e.g. "Tasks warm-started by SFT
+    but never RL-trained moved by …"."""
     parts, gains, losses = [], [], []
     for name in names:
         cell = per_task[name]
@@ -66,7 +69,7 @@ def held_out_sentence(names: list[str], per_task: dict[str, Any]) -> str:
         conclusion.append(f"reliably worse on {', '.join(losses)} (negative transfer)")
     if not conclusion:
         conclusion.append("no reliable transfer (every interval includes 0)")
-    return (f"Held-out tasks moved by {'; '.join(parts)} points: "
+    return (f"{group[0].upper() + group[1:]} moved by {'; '.join(parts)} points: "
             f"{' and '.join(conclusion)}.")
 
 
@@ -86,12 +89,12 @@ def cells_sentence(inputs: ReportInputs) -> str | None:
             f"{listed}{more}.")
 
 
-def index_sentence(moved: dict[str, Any]) -> str | None:
+def index_sentence(moved: dict[str, Any], other: str) -> str | None:
     inside, outside = moved["in_domain"], moved["out_of_domain"]
     if inside["delta"] is None or outside["delta"] is None:
         return None
     text = (f"Mean task accuracy changed by {points(inside['delta'])} points on the trained "
-            f"tasks and {points(outside['delta'])} points on the held-out ones; ")
+            f"tasks and {points(outside['delta'])} points on the {other}; ")
     index = moved["transferability_index"]
     if index is None:
         return text + f"the transferability index is undefined ({moved['transferability_note']})."
@@ -122,14 +125,20 @@ def compute_sentence(inputs: ReportInputs, labels: tuple[str, str]) -> str | Non
 
 
 def calibration_sentence(inputs: ReportInputs, labels: tuple[str, str]) -> str | None:
-    parts = []
+    from reasonlab.report.parts import undefined
+    from reasonlab.report.sections import calibration
+
+    parts, defined = [], False
     for label, run in ((labels[0], inputs.baseline), (labels[1], inputs.run)):
         cal = run.summary.get("calibration") if run else None
-        if cal and cal.get("n") and cal.get("rms_hle") is not None:
-            parts.append(f"{label} {100 * cal['rms_hle']:.1f}%")
+        if cal and cal.get("n"):
+            cal = calibration(cal)
+            parts.append(f"{label} {undefined(cal, 'rms_hle')}")
+            defined = defined or cal.get("rms_hle") is not None
     if not parts:
         return None
-    return f"RMS calibration error (HLE method): {', '.join(parts)} (0% = perfectly calibrated)."
+    return (f"RMS calibration error (HLE method): {', '.join(parts)}"
+            + (" (0% = perfectly calibrated)." if defined else "."))
 
 
 def caveats(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
@@ -145,7 +154,8 @@ def caveats(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
         if undecided:
             out.append(f"{undecided} {label} samples were undecided (verifier error or timeout) "
                        "and are left out of accuracy.")
-    return out + [note[0].upper() + note[1:] + "." for note in inputs.notes]
+    return out + [f"Warning: {w}." for w in inputs.warnings] + [
+        note[0].upper() + note[1:] + "." for note in inputs.notes]
 
 
 def summary_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
@@ -167,22 +177,30 @@ def summary_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[str
         held = [n for n in per_task if n not in trained]
         if not trained:
             out.append("Which tasks were trained is not known (pass --trained-tasks or the "
-                       "training run), so tasks are not split into trained and held out.")
+                       "training run), so tasks are not split into trained and others.")
             out += [task_change(n, per_task[n], labels[1]) for n in per_task]
         else:
             out += [task_change(n, per_task[n], labels[1]) for n in trained]
-            if held:
-                out.append(held_out_sentence(held, per_task))
-            sentence = index_sentence(moved)
+            groups: dict[str, list[str]] = {}
+            for name in held:
+                groups.setdefault(inputs.roles.get(name, ""), []).append(name)
+            for role, names in groups.items():
+                group = GROUP_NAMES.get(role, inputs.other_group)
+                out.append(held_out_sentence(names, per_task, group.removeprefix("the ")))
+            sentence = index_sentence(moved, inputs.other_group)
             if sentence:
                 out.append(sentence)
+        out += behaviour_sentences(inputs, labels)
         sentence = cells_sentence(inputs)
         if sentence:
             out.append(sentence)
         if moved.get("missing"):
             out.append(f"Evaluated in only one of the runs (not compared): "
                        f"{', '.join(moved['missing'])}.")
-    for sentence in (compute_sentence(inputs, labels), calibration_sentence(inputs, labels)):
+        out += [f"{task} is not compared as a whole task: {why}." for task, why in
+                inputs.not_compared.items()]
+    for sentence in (skill_sentence(inputs, labels), compute_sentence(inputs, labels),
+                     calibration_sentence(inputs, labels)):
         if sentence:
             out.append(sentence)
     return out + caveats(inputs, labels)

@@ -4,53 +4,16 @@ no training run) instead of drawing anything made up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from reasonlab.report import plots
+from reasonlab.report import plots, plots_training
+from reasonlab.report.behaviour import habit_section, ordered_tasks, series, titled
 from reasonlab.report.load import ReportInputs, cell_deltas, confidence_pairs, metric_keys
+from reasonlab.report.parts import Figure, Section, Table, ci_text, num, pct, undefined
+from reasonlab.report.plots_behaviour import accuracy, by_difficulty, thinking_tokens
 
 EXAMPLES_PER_TASK = 2
 MAX_EXAMPLES = 12
-
-
-@dataclass
-class Figure:
-    name: str          # file stem under plots/
-    png: bytes
-    alt: str
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass
-class Section:
-    id: str
-    title: str
-    intro: str = ""
-    figures: list[Figure] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)        # plain text, shown as remarks
-    examples: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _ci(ci: list[float] | None, signed: bool = False) -> str:
-    if not ci:
-        return "n/a"
-    fmt = "{:+.0f}" if signed else "{:.0f}"
-    return f"[{fmt.format(100 * ci[0])}, {fmt.format(100 * ci[1])}]"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def transfer_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
@@ -62,56 +25,68 @@ def transfer_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
         s.notes.append("No baseline run was given (--baseline RUN), so there is no transfer "
                        "heatmap: a change needs a before and an after.")
         return s
+    s.notes += [f"Warning: {w}." for w in inputs.warnings]
     moved = inputs.transfer
-    trained = {n for n, c in moved["tasks"].items() if c["in_domain"]}
     deltas = cell_deltas(inputs.baseline.summary, inputs.run.summary)
-    tasks = [t for t in moved["tasks"] if t in deltas]
+    tasks = [t for t in ordered_tasks(inputs) if t in deltas]
+    trained = {n for n, c in moved["tasks"].items() if c["in_domain"]}
+    names = {t: ("★ " if t in trained else "") + label for t, label in titled(inputs).items()}
     if tasks:
-        s.figures.append(Figure("transfer_heatmap", plots.transfer_heatmap(deltas, tasks, trained),
+        s.figures.append(Figure("transfer_heatmap", plots.transfer_heatmap(deltas, tasks, names),
                                 "heatmap of the accuracy change per task and difficulty"))
     else:
         s.notes.append("The two runs share no task × difficulty cell with decided samples.")
-    rows = [[("★ " if c["in_domain"] else "") + name, "trained" if c["in_domain"] else "held out",
-             _pct(c["base_accuracy"]), _pct(c["trained_accuracy"]),
-             "n/a" if c["delta"] is None else f"{100 * c['delta']:+.0f}", _ci(c["ci95"], True),
+    rows = [[("★ " if c["in_domain"] else "") + name, inputs.roles.get(name, "") or "—",
+             pct(c["base_accuracy"]), pct(c["trained_accuracy"]),
+             "n/a" if c["delta"] is None else f"{100 * c['delta']:+.0f}", ci_text(c["ci95"], True),
              f"{c['n_base']} / {c['n_trained']}"] for name, c in moved["tasks"].items()]
+    rows += [[name, inputs.roles.get(name, "") or "—", "", "", "n/a", f"not compared: {why}", ""]
+             for name, why in inputs.not_compared.items()]
     s.tables.append(Table(["task", "role", labels[0], labels[1], "Δ points", "95% interval",
                            "n"], rows))
     index = moved["transferability_index"]
     s.intro += (" Transferability index: " + (f"{index:.2f}" if index is not None else
-                   f"undefined ({moved['transferability_note']})") +
-                   (f"; trained tasks from {inputs.trained_tasks_source}"
-                    if inputs.trained_tasks else "; trained tasks unknown") + ".")
+                   f"undefined ({moved['transferability_note']})") + ". " +
+                (f"Trained tasks ({inputs.trained_phrase}): {', '.join(inputs.trained_tasks)}."
+                 if inputs.trained_tasks else "Which tasks were trained is not known."))
     return s
 
 
 def accuracy_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
-    base = inputs.baseline.summary if inputs.baseline else None
     s = Section("accuracy", "Accuracy vs difficulty",
                 "Accuracy over decided samples per difficulty, error bars the Wilson 95% "
                 "intervals from the summaries.")
-    s.figures.append(Figure("accuracy_vs_difficulty", plots.accuracy_vs_difficulty(
-        inputs.run.summary, base, labels), "accuracy against difficulty, one panel per task"))
+    s.figures.append(Figure("accuracy_vs_difficulty", by_difficulty(
+        series(inputs, labels), ordered_tasks(inputs), titled(inputs), accuracy,
+        "accuracy (%)", errors=True, percent=True),
+        "accuracy against difficulty, one panel per task"))
     return s
 
 
 def compute_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     s = Section("compute", "Thinking tokens vs difficulty (compute allocation)",
-                "Does the model think longer on harder items? Mean thinking tokens per sample.")
-    runs = [(labels[0], inputs.baseline), (labels[1], inputs.run)]
-    runs = [(label, r) for label, r in runs if r is not None]
-    if all(r.summary["overall"].get("mean_thinking_tokens") is None for _, r in runs):
+                "Does the model think longer on harder items? Mean thinking tokens per sample; "
+                "ρ is Spearman's between a sample's thinking tokens and its difficulty, within "
+                "each task and then averaged (as the summaries record it).")
+    runs = series(inputs, labels)
+    overall = [(r.label, r.summary["overall"]) for r in runs]
+    if all(o.get("mean_thinking_tokens") is None for _, o in overall):
         s.notes.append("No samples with a thinking-token count in these runs.")
         return s
-    s.figures.append(Figure("thinking_vs_difficulty", plots.thinking_vs_difficulty(
-        inputs.run.summary, inputs.baseline.summary if inputs.baseline else None, labels),
-        "mean thinking tokens against difficulty, one panel per task"))
+    if all(not o.get("mean_thinking_tokens") for _, o in overall):
+        s.notes.append("No sample of any run thinks (0 thinking tokens everywhere), so there "
+                       "is no thinking-token curve.")
+    else:
+        s.figures.append(Figure("thinking_vs_difficulty", by_difficulty(
+            runs, ordered_tasks(inputs), titled(inputs), thinking_tokens,
+            "mean thinking tokens"), "mean thinking tokens against difficulty, one panel per "
+            "task (y from 0, the same in every panel)"))
     s.tables.append(Table(
-        ["run", "mean thinking tokens", "ρ(tokens, difficulty)", "on correct", "on wrong"],
-        [[label, _num(o.get("mean_thinking_tokens")), _num(o.get("spearman_tokens_difficulty"),
-                                                          2),
-          _num(o.get("thinking_tokens_correct")), _num(o.get("thinking_tokens_wrong"))]
-         for label, o in ((label, r.summary["overall"]) for label, r in runs)]))
+        ["run", "think rate", "mean thinking tokens", "ρ(tokens, difficulty)", "on correct",
+         "on wrong"],
+        [[label, pct(o.get("think_rate")), num(o.get("mean_thinking_tokens")),
+          num(o.get("spearman_tokens_difficulty"), 2), num(o.get("thinking_tokens_correct")),
+          num(o.get("thinking_tokens_wrong"))] for label, o in overall]))
     return s
 
 
@@ -136,7 +111,7 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
                        "--confidence`), or a backend that reports token probabilities.")
         return s
     def legend(label: str, r: Any) -> str:
-        rms = r.summary["calibration"].get("rms_hle")
+        rms = calibration(r.summary["calibration"])["rms_hle"]
         return label + ("" if rms is None else f", RMS (hle) {100 * rms:.1f}%")
 
     curves = [(legend(label, r), color, confidence_pairs(r)) for label, color, r in with_conf]
@@ -148,17 +123,23 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
                        "diagram cannot be drawn; the numbers below are the summaries'.")
     rows = []
     for label, _, r in with_conf:
-        cal = r.summary["calibration"]
-        rows.append([label, str(cal["n"]), _pct(cal.get("mean_confidence"), 1),
-                     _pct(cal.get("rms_hle"), 1), _pct(cal.get("rms_all_bins"), 1),
-                     _pct(cal.get("ece"), 1), _num(cal.get("brier"), 3)])
-        if cal.get("rms_hle") is None:
-            s.notes.append(f"{label}: RMS calibration error needs at least {cal.get('beta', 100)}"
-                           f" samples with a confidence (bins of {cal.get('beta', 100)}); this "
-                           f"run has {cal['n']}.")
+        cal = calibration(r.summary["calibration"])
+        rows.append([label, str(cal["n"]), pct(cal.get("mean_confidence"), 1),
+                     undefined(cal, "rms_hle"), undefined(cal, "rms_all_bins"),
+                     undefined(cal, "ece"), num(cal.get("brier"), 3)])
     s.tables.append(Table(["run", "n", "mean confidence", "RMS (hle)", "RMS (all bins)", "ECE",
                            "Brier"], rows))
     return s
+
+
+def calibration(cal: dict[str, Any]) -> dict[str, Any]:
+    """The summary's calibration block, with ``rms_hle`` null below two bins even in a summary
+    written before reasonlab nulled it there (HLE's code returns 0.0 for one bin)."""
+    beta = int(cal.get("beta") or 100)
+    if cal.get("n", 0) >= 2 * beta or cal.get("rms_hle") is None and cal.get("undefined"):
+        return cal
+    why = {**(cal.get("undefined") or {}), "rms_hle": f"HLE's method needs ≥ {2 * beta} samples"}
+    return {**cal, "rms_hle": None, "undefined": why}
 
 
 def scaling_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
@@ -197,23 +178,34 @@ def training_section(inputs: ReportInputs) -> Section:
         s.notes.append("No training run was given (--train DIR), so there are no training "
                        "curves.")
         return s
-    s.intro += f" Run: {train.path} ({train.kind})."
+    last, logged = plots_training.step_count(train.metrics)
+    s.intro += f" Run: {train.path} ({train.kind}" + (
+        f", {last} steps" + (f", {logged} of them logged" if logged != last else "")
+        if last is not None else "") + ")."
     rows = train.metrics
+    flat = plots_training.constant_levels(rows)
     wanted = [
         ("training_rewards", "reward components",
-         bool(metric_keys(rows, "rewards/", "/mean")), plots.training_rewards, rows),
+         bool(metric_keys(rows, "rewards/", "/mean")), plots_training.training_rewards, rows),
         ("training_accuracy", "in-loop held-out accuracy",
-         any(r.get("accuracy") is not None for r in train.eval_steps), plots.training_accuracy,
-         train.eval_steps),
+         any(r.get("accuracy") is not None for r in train.eval_steps),
+         plots_training.training_accuracy, train.eval_steps),
         ("training_length", "response length",
-         bool(metric_keys(rows, "completions/mean_length")), plots.training_length, rows),
+         bool(metric_keys(rows, "completions/mean_length")), plots_training.training_length,
+         rows),
         ("training_curriculum", "curriculum level",
-         bool(metric_keys(rows, "curriculum/", "/level")), plots.training_curriculum, rows),
-        ("training_loss", "loss", bool(metric_keys(rows, "loss")), plots.training_loss, rows),
+         bool(metric_keys(rows, "curriculum/", "/level")) and not flat,
+         plots_training.training_curriculum, rows),
+        ("training_loss", "loss", bool(metric_keys(rows, "loss")), plots_training.training_loss,
+         rows),
     ]
     for name, what, present, draw, data in wanted:
         if present:
             s.figures.append(Figure(name, draw(data), what))
+        elif name == "training_curriculum" and flat:
+            s.notes.append("The curriculum level never moved (" + ", ".join(
+                f"{task} at {level:g}" for task, level in flat.items())
+                + f" for all {last} steps), so there is no curriculum curve.")
         else:
             s.notes.append(f"No {what} in this training run" + (
                 " (in-loop evaluation off or not yet run: recipe eval.every)"
@@ -230,7 +222,8 @@ def reflection_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section
         return s
     if all(not r.summary["overall"].get("reflection_per_1k") for r in runs):
         s.notes.append("No reflection marker occurs in any thinking of these runs (0 per 1k "
-                       "tokens).")
+                       "tokens), so there is no chart.")
+        return s
     s.figures.append(Figure("reflection_rates", plots.reflection_rates(
         inputs.run.summary, inputs.baseline.summary if inputs.baseline else None, labels),
         "reflection markers per 1k thinking tokens"))
@@ -294,7 +287,8 @@ def examples_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
 
 
 def build_sections(inputs: ReportInputs, labels: tuple[str, str]) -> list[Section]:
-    return [transfer_section(inputs, labels), accuracy_section(inputs, labels),
-            compute_section(inputs, labels), calibration_section(inputs, labels),
-            scaling_section(inputs, labels), training_section(inputs),
+    return [transfer_section(inputs, labels), habit_section(inputs, labels),
+            accuracy_section(inputs, labels), compute_section(inputs, labels),
+            calibration_section(inputs, labels), scaling_section(inputs, labels),
+            training_section(inputs),
             reflection_section(inputs, labels), examples_section(inputs, labels)]

@@ -10,14 +10,18 @@ write_report("runs/demo")     # a demo folder: rl vs base, rl-train, written int
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from reasonlab import __version__
 from reasonlab.jsonl import atomic_writer
 from reasonlab.report import html
+from reasonlab.report.behaviour import SKILL_LABEL
 from reasonlab.report.load import ReportInputs, gather, is_demo_folder
 from reasonlab.report.narrative import summary_sentences
-from reasonlab.report.sections import Table, build_sections
+from reasonlab.report.parts import Table
+from reasonlab.report.plots_training import step_count
+from reasonlab.report.sections import build_sections
 
 REPORT_FILE, PLOTS_DIR = "report.html", "plots"
 
@@ -34,7 +38,8 @@ def run_labels(inputs: ReportInputs, demo: bool) -> tuple[str, str]:
 
 def runs_table(inputs: ReportInputs, labels: tuple[str, str]) -> Table:
     rows = []
-    for label, run in ((labels[0], inputs.baseline), (labels[1], inputs.run)):
+    for label, run in ((labels[0], inputs.baseline), (SKILL_LABEL, inputs.skill),
+                       (labels[1], inputs.run)):
         if run is None:
             continue
         s = run.summary
@@ -44,21 +49,29 @@ def runs_table(inputs: ReportInputs, labels: tuple[str, str]) -> Table:
                      "n/a" if o.get("accuracy") is None else f"{100 * o['accuracy']:.1f}%",
                      str(s.get("created", ""))])
     if inputs.train is not None:
+        last, logged = step_count(inputs.train.metrics)
+        steps = "no logged steps" if last is None else f"{last} steps" + (
+            f" ({logged} logged)" if logged != last else "")
         rows.append(["training", str(inputs.train.path), str(inputs.train.config.get("model",
                                                                                      "")),
-                     inputs.train.kind, f"{len(inputs.train.metrics)} logged steps", "", ""])
+                     inputs.train.kind, steps, "", ""])
     return Table(["role", "folder", "model", "suite", "samples", "accuracy", "created"], rows)
 
 
 def write_report(run: str | Path, baseline: str | Path | None = None,
                  train: str | Path | None = None, out: str | Path | None = None,
-                 title: str | None = None, trained_tasks: list[str] | None = None) -> Path:
+                 title: str | None = None, trained_tasks: list[str] | None = None,
+                 warn: Callable[[str], None] | None = None) -> Path:
     """Write ``report.html`` and ``plots/*.png`` into ``out`` (default: the run folder, or the
     demo folder when ``run`` is one) and return the page's path. ``trained_tasks`` overrides
-    what the demo.json, the run's summary or the training recipe say was trained."""
+    what the demo.json, the run's summary or the training recipe say was trained. ``warn`` is
+    called with each warning the page also shows (e.g. a baseline from another suite)."""
     demo = Path(run).is_dir() and is_demo_folder(run)
     inputs = gather(run, baseline=baseline, train=train, trained_tasks=trained_tasks)
-    labels = run_labels(inputs, demo)
+    for message in inputs.warnings:
+        if warn is not None:
+            warn(message)
+    labels = run_labels(inputs, demo or bool(inputs.demo))
     target = Path(out) if out is not None else Path(run) if demo else inputs.run.path
     sections = build_sections(inputs, labels)
     plots_dir = target / PLOTS_DIR
