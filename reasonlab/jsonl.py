@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,14 +15,17 @@ from reasonlab.errors import InputError
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each non-blank line; bad lines raise ``InputError``."""
+    """Yield ``(line_number, object)`` for each non-blank line; bad lines raise ``InputError``.
+    Lines are decoded one by one, so bytes that are not UTF-8 (a binary file, a Latin-1 export)
+    are reported with their line instead of escaping as a ``UnicodeDecodeError``."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            line = decode_line(raw, path, number)
             if not line.strip():
                 continue
             try:
@@ -33,6 +37,34 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise InputError(f"expected a JSON object, got {type(obj).__name__}",
                                  file=str(path), line=number)
             yield number, obj
+
+
+def decode_line(raw: bytes, path: str | os.PathLike, number: int) -> str:
+    """One line of a text file as UTF-8, or an ``InputError`` naming the file and line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                         f"{exc.start + 1}); is this a binary file?", file=str(path),
+                         line=number) from None
+
+
+def read_text(path: str | os.PathLike, field: str | None = None) -> str:
+    """A whole text file as UTF-8; unreadable or undecodable input is an ``InputError`` naming
+    the file and, for bad bytes, their line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path), field=field) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); "
+                         "is this a binary file?", file=str(path), line=line,
+                         field=field) from None
 
 
 def dumps(obj: Any) -> str:
@@ -48,6 +80,9 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file 0600; the result is an ordinary output file, readable as the
+        # umask allows (0644 by default) — or keeping the mode of the file it replaces.
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
             handle.flush()
@@ -59,6 +94,15 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[str]]:
         except FileNotFoundError:
             pass
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)     # the only way to read it; set straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:

@@ -105,9 +105,16 @@ def load_suite(name_or_path: str, *, limit: int | None = None, **overrides: Any)
     """Read, validate and return a suite; ``overrides`` (CLI flags, None = keep) replace
     top-level fields before validation, and ``items``/``samples`` then apply to every task.
     ``limit`` caps the items per cell (a quick look at a big suite)."""
+    from reasonlab.jsonl import read_text
+
     path = suite_path(name_or_path)
+    text = read_text(path)   # bad bytes: file and line, not a UnicodeDecodeError
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
+    except yaml.reader.ReaderError as exc:
+        raise InputError(f"not a text file: character #x{exc.character:04x} is not allowed "
+                         "in YAML", file=str(path), line=text.count("\n", 0, exc.position) + 1
+                         ) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise InputError(f"invalid YAML: {exc.problem}", file=str(path), line=line) from None

@@ -62,6 +62,9 @@ def read_rows(path: Path, split: str | None = None) -> list[Row]:
     if suffix == ".csv":
         import pandas as pd
 
+        from reasonlab.jsonl import read_text
+
+        read_text(path)   # bad bytes are reported with their line, not as pandas' error
         try:
             # Text as text: "007" and "1,234" stay as written; empty cells are missing.
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -143,6 +146,10 @@ class FileTask(Task):
         if format not in FORMATS:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {format!r}",
                               field="format")
+        if verifier is not None:
+            from reasonlab.verifiers import check_spec
+
+            check_spec(verifier)
         self.path = Path(path).expanduser()
         self.columns = {"question": question, "answer": answer, "id": id,
                         "difficulty": difficulty}

@@ -93,11 +93,22 @@ class Item:
 def load_items(path: str) -> list[Item]:
     """Read an items JSONL file; duplicate ids are an error since verdicts match by id."""
     from reasonlab.jsonl import read_jsonl
+    from reasonlab.verifiers import check_spec
 
     items: list[Item] = []
     seen: dict[str, int] = {}
+    checked: set[str] = set()
     for number, obj in read_jsonl(path):
         item = Item.from_dict(obj, file=str(path), line=number)
+        if item.verifier not in checked:
+            # An unknown verifier is bad input, refused here rather than turned into an
+            # `error` verdict for every completion of the item.
+            try:
+                check_spec(item.verifier)
+            except InputError as exc:
+                raise InputError(exc.message, file=str(path), line=number,
+                                 field="verifier") from None
+            checked.add(item.verifier)
         if item.id in seen:
             raise InputError(f"duplicate id {item.id!r} (first on line {seen[item.id]})",
                              file=str(path), line=number, field="id")

@@ -14,12 +14,10 @@ from reasonlab.errors import InputError
 
 def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
     """The parsed document and ``{field path: 1-based line}`` for every key and list entry."""
+    from reasonlab.jsonl import read_text
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    return parse_yaml(text, source=str(path))
+    return parse_yaml(read_text(path), source=str(path))
 
 
 def parse_yaml(text: str, *, source: str) -> tuple[Any, dict[str, int]]:
@@ -29,6 +27,11 @@ def parse_yaml(text: str, *, source: str) -> tuple[Any, dict[str, int]]:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise InputError(f"invalid YAML: {exc.problem}", file=source, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        # A control character (a NUL of a binary file): PyYAML gives a character offset.
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(f"not a text file: character #x{exc.character:04x} is not allowed "
+                         "in YAML", file=source, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", file=source) from None
     lines: dict[str, int] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from reasonlab.errors import ConfigError
 from reasonlab.judges import make_judge_verifier
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import (
@@ -46,6 +47,15 @@ def get_verifier(spec: str) -> Verifier:
         else:
             _cache[spec] = WeightedVerifier.from_spec(spec, get_verifier)
     return _cache[spec]
+
+
+def check_spec(spec: str) -> None:
+    """Refuse a ``verifier`` field that names no registered verifier (a typo such as ``exactt``)
+    before anything runs: otherwise every such item would end as an ``error`` verdict."""
+    for _, name in parse_spec(spec):
+        if name not in verifier_names():
+            raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
+                              field="verifier")
 
 
 def close_all() -> None:
@@ -106,6 +116,7 @@ def verifier_versions(specs: Iterable[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["STATUSES", "Extraction", "Verdict", "Verifier", "WeightedVerifier", "close_all",
+__all__ = ["STATUSES", "Extraction", "Verdict", "Verifier", "WeightedVerifier", "check_spec",
+           "close_all",
            "extract_answer", "get_verifier", "make_verifier", "register_verifier", "safe_check",
            "verifier_names", "verifier_versions", "verify", "verify_many"]
