@@ -15,9 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "eval", help="evaluate a model on a suite (accuracy, calibration, compute, transfer)",
         description="reasonlab eval --model SPEC --suite NAME|FILE --out DIR   runs the suite "
                     "(rerun the same command to resume);  reasonlab eval transfer BASE TRAINED "
-                    "--trained-tasks a,b   compares two run folders (writes TRAINED/transfer.json)")
-    p.add_argument("action", nargs="*", metavar="transfer BASE TRAINED",
-                   help="optional: 'transfer' and two run folders")
+                    "--trained-tasks a,b   compares two run folders (see `reasonlab eval "
+                    "transfer --help`)")
     p.add_argument("--model", help="a local checkpoint folder or openai:BASE_URL#MODEL")
     p.add_argument("--suite", help="a built-in suite (smoke, generalization) or a suite YAML file")
     p.add_argument("--out", help="run folder (created; an existing one is resumed)")
@@ -28,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, help="samples per item (all tasks)")
     p.add_argument("--items", type=int, help="items per task × difficulty (all tasks)")
     p.add_argument("--seed", type=int, help="override the suite's seed")
+    p.add_argument("--template", help="override the suite's prompt template: default, raw, or a "
+                                      "str.format string with {prompt}")
     p.add_argument("--confidence", action="store_true", default=None,
                    help="ask for a verbalized 'Confidence: NN%%' line")
     p.add_argument("--budgets", help="thinking budgets to sweep, e.g. 16,32,64 (local models)")
@@ -38,6 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                "for models under 20M parameters, else torch's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
+    # Optional sub-command: `reasonlab eval --model ...` stays as it is.
+    actions = p.add_subparsers(dest="eval_action", metavar="ACTION")
+    t = actions.add_parser(
+        "transfer", help="compare two run folders of the same suite (writes transfer.json)",
+        description="reasonlab eval transfer BASE TRAINED --trained-tasks a,b: per task the "
+                    "accuracy change TRAINED - BASE with a 95% interval, the in-domain and "
+                    "out-of-domain groups and the transferability index; prints the table and "
+                    "writes TRAINED/transfer.json (or --out)")
+    t.add_argument("base", help="the run folder of the model before training")
+    t.add_argument("trained", help="the run folder of the trained model (same suite)")
+    t.add_argument("--trained-tasks", help="comma-separated tasks (or domains) trained on; the "
+                                           "rest are out-of-domain")
+    t.add_argument("--out", help="where to write the JSON (default: TRAINED/transfer.json)")
+    t.set_defaults(handler=run_transfer)
 
 
 def _numbers(text: str | None, flag: str, kind: type, count: int | None = None) -> list | None:
@@ -60,8 +75,6 @@ def _names(text: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action:
-        return run_transfer(args)
     missing = [flag for flag, value in (("--model", args.model), ("--suite", args.suite),
                                         ("--out", args.out)) if not value]
     if missing:
@@ -78,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be at least 1, got {args.threads}", field="--threads")
     suite = load_suite(args.suite, limit=args.limit, max_tokens=args.max_tokens,
                        temperature=args.temperature, samples=args.samples, items=args.items,
-                       seed=args.seed, confidence=args.confidence, thinking_budgets=budgets)
+                       seed=args.seed, confidence=args.confidence, thinking_budgets=budgets,
+                       template=args.template)
     if args.trained_tasks and not args.baseline:
         raise ConfigError("needs --baseline RUN (the run to compare against)",
                           field="--trained-tasks")
@@ -87,24 +101,57 @@ def run(args: argparse.Namespace) -> int:
                        baseline=args.baseline, trained_tasks=_names(args.trained_tasks),
                        threads=args.threads)
     print_summary(summary, args.out)
+    if summary.get("generation_errors"):
+        from reasonlab.evaluate.runner import EvalIncomplete
+
+        raise EvalIncomplete(f"{summary['generation_errors']} samples failed to generate (see "
+                             f"'error' in {args.out}/samples.jsonl); the run is incomplete - "
+                             "rerun the same command to retry them")
     return 0
 
 
-def print_summary(summary: dict, out: str) -> None:
-    """A short table on stderr; the full numbers are in summary.json."""
-    def pct(value: float | None) -> str:
-        return "  n/a" if value is None else f"{100 * value:5.1f}"
+def _pct(value: float | None) -> str:
+    return "  n/a" if value is None else f"{100 * value:5.1f}"
 
-    err = sys.stderr
-    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'n':>6}{'err':>5}{'think':>7}", file=err)
+
+def _at_k(out: str) -> tuple[int, dict[str, tuple[float, float]]]:
+    """(K, {task: (pass@K, maj@K)}) over the run's samples; K = 1 when items have one sample."""
+    from collections import defaultdict
+    from pathlib import Path
+
+    from reasonlab.evaluate.runfolder import SAMPLES, read_samples
+    from reasonlab.evaluate.scaling import samples_curve
+
+    by_task: dict[str, list[dict]] = defaultdict(list)
+    for row in read_samples(Path(out) / SAMPLES):
+        by_task[row["task"]].append(row)
+    curves = {name: samples_curve(rows) for name, rows in by_task.items()}
+    curves["overall"] = samples_curve([r for rows in by_task.values() for r in rows])
+    k = max((c["k"][-1] for c in curves.values() if c["k"]), default=1)
+    return k, {name: (c["pass_at_k"][-1], c["maj_at_k"][-1])
+               for name, c in curves.items() if c["k"] and c["k"][-1] == k}
+
+
+def print_summary(summary: dict, out: str) -> None:
+    """A short table on stderr (with pass@k and maj@k when items have several samples); the
+    full numbers are in summary.json."""
+    pct, err = _pct, sys.stderr
+    k, at_k = _at_k(out)
+    extra = f"{f'pass@{k}':>8}{f'maj@{k}':>7}" if k > 1 else ""
+    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'n':>6}{'err':>5}{'think':>7}{extra}",
+          file=err)
     rows = list(summary["tasks"].items()) + [("overall", summary["overall"])]
     for name, block in rows:
         ci = block.get("ci95")
         ci_text = f"{pct(ci[0])}-{pct(ci[1]).strip()}" if ci else "n/a"
         think = block.get("mean_thinking_tokens")
+        scaled = ""
+        if k > 1:
+            passed, voted = at_k.get(name, (None, None))
+            scaled = f"{pct(passed):>8}{pct(voted):>7}"
         print(f"{name:<22}{pct(block['accuracy']):>6}  {ci_text:>13}{block['n']:>6}"
               f"{block['errors'] + block['timeouts']:>5}"
-              f"{'' if think is None else f'{think:.0f}':>7}", file=err)
+              f"{'' if think is None else f'{think:.0f}':>7}{scaled}", file=err)
     cal = summary["calibration"]
     if cal["n"]:
         print(f"calibration (n={cal['n']}): ece {pct(cal['ece']).strip()}%, brier "
@@ -116,21 +163,40 @@ def print_summary(summary: dict, out: str) -> None:
     print(f"summary: {out}/summary.json", file=err)
 
 
+def print_transfer(result: dict) -> None:
+    """The per-task transfer table (accuracy points, 95% interval of the change) on stderr."""
+    pct, err = _pct, sys.stderr
+    print(f"{'task':<22}{'':>4}{'base%':>7}{'trained%':>9}{'Δ pts':>7}  {'95% CI of Δ':>15}",
+          file=err)
+
+    def line(name: str, where: str, base, trained, delta, ci) -> None:
+        ci_text = f"[{pct(ci[0]).strip()}, {pct(ci[1]).strip()}]" if ci else "n/a"
+        print(f"{name:<22}{where:>4}{pct(base):>7}{pct(trained):>9}"
+              f"{'n/a' if delta is None else f'{100 * delta:+.1f}':>7}  {ci_text:>15}",
+              file=err)
+
+    for name, t in result["tasks"].items():
+        line(name, "in" if t["in_domain"] else "out", t["base_accuracy"], t["trained_accuracy"],
+             t["delta"], t["ci95"])
+    for label, key in (("in-domain", "in_domain"), ("out-of-domain", "out_of_domain")):
+        g = result[key]
+        line(f"{label} (mean)", "", g["base_accuracy"], g["trained_accuracy"], g["delta"], None)
+    if result.get("missing"):
+        print(f"in only one run (left out): {', '.join(result['missing'])}", file=err)
+
+
 def run_transfer(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reasonlab.evaluate.transfer import transfer
     from reasonlab.jsonl import atomic_writer
 
-    if len(args.action) != 3 or args.action[0] != "transfer":
-        raise ConfigError("expected `reasonlab eval transfer BASE TRAINED --trained-tasks a,b`, "
-                          f"got {' '.join(args.action)!r}", field="eval")
-    _, base, trained = args.action
-    result = transfer(base, trained, trained_tasks=_names(args.trained_tasks))
-    out = Path(args.out) if args.out else Path(trained) / "transfer.json"
+    result = transfer(args.base, args.trained, trained_tasks=_names(args.trained_tasks))
+    out = Path(args.out) if args.out else Path(args.trained) / "transfer.json"
     with atomic_writer(out) as handle:
         json.dump(result, handle, indent=2)
         handle.write("\n")
+    print_transfer(result)
     index = result["transferability_index"]
     print(f"transferability index: {'undefined' if index is None else f'{index:.3f}'}"
           f"{' (' + result['transferability_note'] + ')' if result['transferability_note'] else ''}"

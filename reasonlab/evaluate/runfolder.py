@@ -23,9 +23,20 @@ FSYNC_EVERY_S = 2.0
 _IMMATERIAL = {"batch_size", "prices", "reasonlab_version", "suite_source", "description"}
 
 
+def model_identity(spec: str) -> str:
+    """What identifies a model across runs: an endpoint spec as written, a local folder by its
+    resolved path (``runs/x`` and ``/home/me/runs/x`` are the same model)."""
+    if not isinstance(spec, str) or ":" in spec.split("/", 1)[0]:
+        return spec
+    return str(Path(spec).expanduser().resolve())
+
+
 def _material(config: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in config.items() if k not in _IMMATERIAL}
     out["suite"] = {k: v for k, v in (out.get("suite") or {}).items() if k not in _IMMATERIAL}
+    # Folders written before paths were resolved hold the literal spec: resolve it here too.
+    if "model" in out:
+        out["model"] = model_identity(out["model"])
     return out
 
 
@@ -40,6 +51,14 @@ def _diff(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 def check_or_write_config(out: Path, config: dict[str, Any]) -> None:
     """Write config.yaml for a new folder; for an existing one, refuse a material change."""
+    check_config(out, config)
+    with atomic_writer(out / CONFIG) as handle:
+        yaml.safe_dump(config, handle, sort_keys=False, allow_unicode=True)
+
+
+def check_config(out: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume a folder whose config.yaml differs materially; writes nothing, so it can
+    run before the folder is created."""
     path = out / CONFIG
     samples = out / SAMPLES
     # With no samples yet there is nothing to mix up (e.g. the first try named a wrong model).
@@ -54,14 +73,19 @@ def check_or_write_config(out: Path, config: dict[str, Any]) -> None:
                 f"this run folder was made with other settings ({'; '.join(changes[:4])}); "
                 "rerun with the same settings to resume, or pick a new --out",
                 file=str(path), field=changes[0].split(":")[0])
-    with atomic_writer(path) as handle:
-        yaml.safe_dump(config, handle, sort_keys=False, allow_unicode=True)
+
+
+def generation_failed(row: dict[str, Any]) -> bool:
+    """A sample whose generation failed (HTTP error, OOM): not an answer, so a rerun retries
+    it and the run is not complete while it stands."""
+    return row.get("finish_reason") == "error"
 
 
 def read_samples(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """The samples in a run's samples.jsonl, first occurrence of each (id, sample) kept. A torn
-    last line (a write cut short by a kill) is dropped — and cut off the file when ``repair``,
-    so the next append starts on a clean line. A bad line elsewhere is an ``InputError``."""
+    """The samples in a run's samples.jsonl, first occurrence of each (id, sample) kept — except
+    that a retried sample replaces its failed generation. A torn last line (a write cut short by
+    a kill) is dropped — and cut off the file when ``repair``, so the next append starts on a
+    clean line. A bad line elsewhere is an ``InputError``."""
     if not path.exists():
         return []
     data = path.read_bytes()
@@ -71,7 +95,7 @@ def read_samples(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     lines = data[:body_end].split(b"\n")[:-1]
     good_end, offset = 0, 0
     rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, int]] = set()
+    seen: dict[tuple[str, int], int] = {}
     for number, raw in enumerate(lines, start=1):
         offset += len(raw) + 1
         if not raw.strip():
@@ -89,8 +113,10 @@ def read_samples(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
         good_end = offset
         key = (str(obj["id"]), int(obj["sample"]))
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(rows)
             rows.append(obj)
+        elif generation_failed(rows[seen[key]]):
+            rows[seen[key]] = obj
     if repair and good_end < len(data):
         with path.open("r+b") as handle:
             handle.truncate(good_end)

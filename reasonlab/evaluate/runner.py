@@ -21,13 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab import __version__
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.evaluate.prompting import build_prompt, choose_confidence
 from reasonlab.evaluate.runfolder import (
     SAMPLES,
     SampleWriter,
+    check_config,
     check_or_write_config,
     folder_lock,
+    generation_failed,
+    model_identity,
     previous_model_info,
     read_samples,
 )
@@ -161,7 +164,9 @@ def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
     from tqdm import tqdm
 
     path = out / SAMPLES
-    done = {(str(r["id"]), int(r["sample"])) for r in read_samples(path, repair=True)}
+    # A sample whose generation failed (endpoint down mid-run) is retried, not kept.
+    done = {(str(r["id"]), int(r["sample"])) for r in read_samples(path, repair=True)
+            if not generation_failed(r)}
     units = expand(suite)
     todo = [u for u in units if u.key not in done]
     if not todo:
@@ -201,9 +206,13 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
     the summary also written to ``out/summary.json``. With ``suite.thinking_budgets`` the suite
     runs again at each budget into ``out/budget-<B>/`` and the main summary gets the curve.
     ``threads``: torch CPU threads while a local model generates (None = one for models under
-    ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards."""
-    from reasonlab.evaluate.summary import summarize, write_summary
+    ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards.
 
+    Everything is checked before ``out`` is created — the model spec, the folder's earlier
+    settings, the baseline, and (when there is anything to generate) that the model loads and an
+    endpoint answers — so bad input never leaves a half-made run folder. Samples whose
+    generation failed leave the run incomplete (``complete: false``, ``generation_errors``);
+    rerunning retries them (the command then fails with ``EvalIncomplete``)."""
     if batch_size < 1:
         raise ConfigError(f"must be at least 1, got {batch_size}", field="--batch-size")
     spec = model if isinstance(model, str) else model.name
@@ -213,66 +222,116 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
                           "HTTP endpoint cannot do it", file=suite.source,
                           field="thinking_budgets" if suite.thinking_budgets else
                           "thinking_budget" if suite.thinking_budget else "min_thinking_tokens")
-    if isinstance(model, str) and not _is_endpoint(model) and not Path(model).exists():
-        raise InputError("no such model folder (expected a local checkpoint folder or "
-                         "openai:BASE_URL#MODEL)", file=model, field="--model")
+    if isinstance(model, str):
+        check_model_spec(model)
+        spec = model_identity(model)
+    if baseline:
+        from reasonlab.evaluate.transfer import load_summary
+
+        load_summary(baseline)    # a bad baseline is refused now, not after the whole run
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     runs: list[tuple[Path, int | None, int | None]] = [
         (out, suite.thinking_budget, suite.min_thinking_tokens)]
     for budget in suite.thinking_budgets:
         runs.append((out / f"budget-{budget}", budget,
                      budget if suite.budget_mode == "exact" else None))
-    with folder_lock(out):
-        for folder, cap, floor in runs:
-            folder.mkdir(parents=True, exist_ok=True)
-            check_or_write_config(folder, resolved_config(
-                suite, spec, batch_size=batch_size, thinking_budget=cap, min_thinking=floor,
-                prices=prices))
-        loaded: Model | None = None
-        info = model.info() if isinstance(model, Model) else previous_model_info(out, spec)
-        restore_threads: int | None = None
-        try:
+    configs = [resolved_config(suite, spec, batch_size=batch_size, thinking_budget=cap,
+                               min_thinking=floor, prices=prices) for _, cap, floor in runs]
+    for (folder, _, _), config in zip(runs, configs, strict=True):
+        check_config(folder, config)
+    pending = [_pending(folder, suite) for folder, _, _ in runs]
+    loaded: Model | None = None
+    restore_threads: int | None = None
+    info = model.info() if isinstance(model, Model) else previous_model_info(out, spec)
+    try:
+        if any(pending):
+            loaded = _load(model, batch_size)
+            info = loaded.info()
+            if loaded is not model:
+                restore_threads = fit_threads(info, threads)
+        out.mkdir(parents=True, exist_ok=True)
+        with folder_lock(out):
+            for (folder, _, _), config in zip(runs, configs, strict=True):
+                folder.mkdir(parents=True, exist_ok=True)
+                check_or_write_config(folder, config)
             for number, (folder, cap, floor) in enumerate(runs):
-                if len(read_samples(folder / SAMPLES)) >= suite.total_samples():
+                if not pending[number]:
                     continue
-                if loaded is None:
-                    loaded = _load(model, batch_size)
-                    info = loaded.info()
-                    if loaded is not model:
-                        restore_threads = fit_threads(info, threads)
                 label = "eval" if number == 0 else f"eval@{cap}"
                 generate_missing(loaded, suite, folder, batch_size=batch_size,
                                  thinking_budget=cap, min_thinking=floor, progress=progress,
                                  label=label)
-        finally:
-            if loaded is not None and loaded is not model:
-                loaded.close()
-            if restore_threads is not None:
-                import torch
+            main = _summaries(runs, suite, info, prices, baseline, trained_tasks)
+    finally:
+        if loaded is not None and loaded is not model:
+            loaded.close()
+        if restore_threads is not None:
+            import torch
 
-                torch.set_num_threads(restore_threads)
-            from reasonlab.verifiers import close_all
+            torch.set_num_threads(restore_threads)
+        from reasonlab.verifiers import close_all
 
-            close_all()
-        summaries = []
-        for folder, cap, _ in runs:
-            summary = summarize(read_samples(folder / SAMPLES), suite, model_info=info,
-                                prices=prices, thinking_budget=cap)
-            summaries.append((cap, summary))
-            if folder != out:
-                write_summary(folder, summary)
-        main = summaries[0][1]
-        if len(summaries) > 1:
-            from reasonlab.evaluate.scaling import budget_curve
-
-            main.setdefault("scaling", {})["thinking_budget"] = budget_curve(summaries)
-        if baseline:
-            from reasonlab.evaluate.transfer import transfer
-
-            main["transfer"] = transfer(baseline, main, trained_tasks=trained_tasks or [])
-        write_summary(out, main)
+        close_all()
     return main
+
+
+class EvalIncomplete(ReasonlabError):
+    """Some samples' generation failed (e.g. the endpoint went away mid-run); they are on disk
+    as failed, the summary says ``complete: false``, and rerunning the command retries them."""
+
+
+def _summaries(runs: list[tuple[Path, int | None, int | None]], suite: Suite,
+               info: dict[str, Any], prices: tuple[float, float] | None,
+               baseline: str | None, trained_tasks: list[str] | None) -> dict[str, Any]:
+    """Summarize every run folder (the main one last, with the budget curve and transfer)."""
+    from reasonlab.evaluate.summary import summarize, write_summary
+
+    summaries = []
+    for folder, cap, _ in runs:
+        rows = read_samples(folder / SAMPLES)
+        summary = summarize(rows, suite, model_info=info, prices=prices, thinking_budget=cap)
+        failed = sum(generation_failed(r) for r in rows)
+        summary["generation_errors"] = failed
+        if failed:
+            summary["complete"] = False
+        summaries.append((cap, summary))
+        if folder != runs[0][0]:
+            write_summary(folder, summary)
+    main = summaries[0][1]
+    if len(summaries) > 1:
+        from reasonlab.evaluate.scaling import budget_curve
+
+        main.setdefault("scaling", {})["thinking_budget"] = budget_curve(summaries)
+    if baseline:
+        from reasonlab.evaluate.transfer import transfer
+
+        main["transfer"] = transfer(baseline, main, trained_tasks=trained_tasks or [])
+    write_summary(runs[0][0], main)
+    return main
+
+
+def _pending(folder: Path, suite: Suite) -> bool:
+    """Whether ``folder`` still lacks samples (or holds failed ones to retry)."""
+    rows = read_samples(folder / SAMPLES)
+    return (len(rows) < suite.total_samples()) or any(generation_failed(r) for r in rows)
+
+
+def check_model_spec(spec: str) -> None:
+    """A model spec that cannot work is refused before anything is created: an endpoint spec
+    must parse (``openai:BASE_URL#MODEL``), a local model must be a checkpoint folder."""
+    if spec.startswith("openai:"):
+        from reasonlab.models.openai_client import parse_spec
+
+        parse_spec(spec)
+    elif not _is_endpoint(spec):
+        path = Path(spec)
+        if not path.exists():
+            raise InputError("no such model folder (expected a local checkpoint folder or "
+                             "openai:BASE_URL#MODEL)", file=spec, field="--model")
+        if not (path / "config.json").is_file():
+            raise InputError("not a model folder (no config.json); expected a local "
+                             "checkpoint folder or openai:BASE_URL#MODEL", file=spec,
+                             field="--model")
 
 
 # Below this size a second CPU thread buys nothing (the matrices are too small to split), and
@@ -301,10 +360,15 @@ def _is_endpoint(spec: str) -> bool:
 
 def _load(model: Model | str, batch_size: int) -> Model:
     if isinstance(model, Model):
-        return model
-    from reasonlab.models import load_model
+        loaded = model
+    else:
+        from reasonlab.models import load_model
 
-    if _is_endpoint(model):
-        return load_model(model)
-    # Our own bar counts samples across batches; the backend's per-call bar would only flicker.
-    return load_model(model, batch_size=batch_size, progress=False)
+        # Our own bar counts samples across batches; the backend's per-call bar would only
+        # flicker.
+        loaded = (load_model(model) if _is_endpoint(model) else
+                  load_model(model, batch_size=batch_size, progress=False))
+    check = getattr(loaded, "check_health", None)
+    if check is not None:
+        check()    # down, or not serving this model: one line, before the first sample
+    return loaded

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from http.client import HTTPException
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.models.base import Generation, Model, SamplingParams
 
 
@@ -32,6 +32,15 @@ class TransientError(Exception):
 
 class RequestFailed(Exception):
     """A failure retrying cannot fix (4xx other than 429, a malformed answer)."""
+
+
+class EndpointError(ReasonlabError):
+    """The endpoint is down or does not serve the model: the command cannot do its work."""
+
+
+def _short(exc: Exception) -> str:
+    """An exception's message on one line (HTTP bodies may hold newlines)."""
+    return " ".join(str(exc.args[0] if exc.args else exc).split())[:300]
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -169,6 +178,40 @@ class OpenAIModel(Model):
         return Generation(text="", finish_reason="error",
                           error=f"gave up after {self.max_retries + 1} attempts: {last_error}",
                           latency_s=time.perf_counter() - start)
+
+    # -- health ---------------------------------------------------------------------------
+    def check_health(self, attempts: int = 3) -> None:
+        """Ask the endpoint for one token of the configured model before any real work, so a
+        server that is down or does not serve this model fails the command at once (one
+        ``EndpointError`` line) instead of producing a run of ``error`` samples. Transient
+        failures get ``attempts`` tries with the usual backoff; a refusal (no server on the
+        port) or a 4xx answer (unknown model) is final."""
+        path = "/chat/completions" if self.mode == "chat" else "/completions"
+        probe = self._body("Hi", SamplingParams(max_tokens=1, temperature=0.0, stop=[]))
+        for attempt in range(attempts):
+            try:
+                self._parse(self._post(path, probe), SamplingParams(stop=[]))
+                return
+            except RequestFailed as exc:
+                raise EndpointError(f"endpoint {self.base_url} refused model {self.model!r}: "
+                                    f"{_short(exc)}{self._served()}") from None
+            except TransientError as exc:
+                refused = isinstance(getattr(exc.__cause__, "reason", None),
+                                     ConnectionRefusedError)
+                if refused or attempt == attempts - 1:
+                    raise EndpointError(f"endpoint {self.base_url} is not answering: "
+                                        f"{_short(exc)}") from None
+                time.sleep(self._delay(attempt, exc.args[1]))
+
+    def _served(self) -> str:
+        """`` (it serves: a, b)`` from ``GET /models`` when the endpoint lists its models."""
+        try:
+            with urllib.request.urlopen(self.base_url + "/models",
+                                        timeout=min(self.timeout, 10.0)) as response:
+                names = [m["id"] for m in json.loads(response.read())["data"]]
+        except Exception:  # noqa: BLE001  (only a hint for the message; any failure: no hint)
+            return ""
+        return f" (it serves: {', '.join(map(str, names[:5]))})" if names else ""
 
     def _parse(self, answer: dict, params: SamplingParams) -> Generation:
         try:
