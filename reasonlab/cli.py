@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from reasonlab import __version__
 from reasonlab.errors import ReasonlabError
@@ -36,7 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Dependencies' FutureWarnings (deprecations inside transformers, TRL, torch) are nothing a
+# user of this command line can act on.
+DEPENDENCIES = r"(transformers|trl|accelerate|torch|datasets|peft|huggingface_hub)(\.|$)"
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", category=FutureWarning, module=DEPENDENCIES)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

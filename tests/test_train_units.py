@@ -224,14 +224,10 @@ def test_overrides_and_kind_check(tmp_path):
 
 
 def test_unknown_trl_setting_is_reported_against_the_recipe(tmp_path):
-    from trl import GRPOConfig
-
-    from reasonlab.train.runfolder import build_args
-
-    recipe = parse_recipe({"kind": "rl", "model": "init:tiny", "tasks": [{"name": "addition"}],
-                           "trl": {"learnin_rate": 1.0}}, source="x.yaml")
+    # Caught while the recipe is validated, before any run folder exists (issue 12, item 11).
     with pytest.raises(ConfigError, match="trl.learnin_rate.*not a GRPOConfig setting"):
-        build_args(GRPOConfig, recipe, {"output_dir": str(tmp_path)})
+        parse_recipe({"kind": "rl", "model": "init:tiny", "tasks": [{"name": "addition"}],
+                      "trl": {"learnin_rate": 1.0}}, source="x.yaml")
 
 
 def test_builtin_recipes_load():

@@ -280,6 +280,9 @@ def validate(recipe: Recipe) -> None:
     if not recipe.model.startswith("init:") and not Path(recipe.model).exists():
         raise fail("model", f"no model folder {recipe.model!r}; give a local HF checkpoint "
                             "folder or init:tiny / init:small for a fresh tiny model")
+    if not recipe.model.startswith("init:") and not (Path(recipe.model) / "config.json").is_file():
+        raise fail("model", f"{recipe.model!r} is not a model folder (no config.json); give a "
+                            "local HF checkpoint folder or init:tiny / init:small")
     if recipe.max_steps < 1:
         raise fail("max_steps", f"must be at least 1, got {recipe.max_steps}")
     if not recipe.tasks:
@@ -297,10 +300,14 @@ def validate(recipe: Recipe) -> None:
         spec.min_level = task.min_difficulty if spec.min_level is None else spec.min_level
         spec.max_level = task.max_difficulty if spec.max_level is None else spec.max_level
         spec.start_level = spec.min_level if spec.start_level is None else spec.start_level
-        if not task.min_difficulty <= spec.min_level <= spec.max_level <= task.max_difficulty:
-            raise fail(f"{where}.max_level", f"levels must satisfy {task.min_difficulty} <= "
-                       f"min_level <= max_level <= {task.max_difficulty} for {spec.name!r}, got "
-                       f"{spec.min_level}..{spec.max_level}")
+        # Blame the level that is out of the task's range (or min_level when they cross).
+        for name, level in (("min_level", spec.min_level), ("max_level", spec.max_level)):
+            if not task.min_difficulty <= level <= task.max_difficulty:
+                raise fail(f"{where}.{name}", f"must be within {spec.name!r}'s levels "
+                           f"{task.min_difficulty}..{task.max_difficulty}, got {level}")
+        if spec.min_level > spec.max_level:
+            raise fail(f"{where}.min_level", f"must be <= max_level ({spec.max_level}), got "
+                       f"{spec.min_level}")
         if not spec.min_level <= spec.start_level <= spec.max_level:
             raise fail(f"{where}.start_level", f"must be within min_level..max_level "
                        f"({spec.min_level}..{spec.max_level}), got {spec.start_level}")
@@ -344,6 +351,9 @@ def validate(recipe: Recipe) -> None:
                        f"pip install {module} (or remove it from report_to)")
     if recipe.kind == "rl":
         _validate_rewards(recipe)
+    from reasonlab.train.runfolder import validate_trl
+
+    validate_trl(recipe)   # TRL's own checks now, before any run folder is made
 
 
 def _validate_styles(recipe: Recipe) -> None:

@@ -103,6 +103,7 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
         callbacks=[runfolder.MetricsLog(out / runfolder.METRICS), *(callbacks or [])],
         mix=mix, curriculum=curriculum, checkpoint_root=out / runfolder.CHECKPOINTS,
         checkpoint_keep=recipe.checkpoint.keep)
+    runfolder.quiet_logs(trainer)   # compact lines on stderr; every field in metrics.jsonl
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
                                         is_main=trainer.accelerator.is_main_process)

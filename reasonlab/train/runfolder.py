@@ -13,9 +13,11 @@ DIR/final/               the trained model + tokenizer in Hugging Face format
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 import yaml
 from transformers import TrainerCallback
 
+from reasonlab.cli import DEPENDENCIES
 from reasonlab.errors import ConfigError
 from reasonlab.jsonl import atomic_writer, dumps
 from reasonlab.train import checkpoint as ckpt
@@ -43,8 +46,11 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Pat
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "config.yaml"
     resolved = recipe.to_dict()
+    resolved["model"] = model_identity(recipe.model)
     if resume and config_path.is_file():
         before = yaml.safe_load(config_path.read_text()) or {}
+        # A local model is the folder, however it was spelled (relative or absolute).
+        before["model"] = model_identity(before.get("model"))
         changed = sorted(k for k in set(before) | set(resolved)
                          if k not in _RESUMABLE_CHANGES and before.get(k) != resolved.get(k))
         if changed:
@@ -63,6 +69,13 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Pat
             else:
                 print(f"reasonlab: nothing to resume in {out}; starting a new run")
     return out, start
+
+
+def model_identity(model: Any) -> Any:
+    """``init:SIZE`` as written; a local checkpoint folder by its resolved path."""
+    if not isinstance(model, str) or model.startswith("init:"):
+        return model
+    return str(Path(model).expanduser().resolve())
 
 
 def model_path(recipe: Recipe, out: Path) -> str:
@@ -116,6 +129,52 @@ class MetricsLog(TrainerCallback):
         return control
 
 
+# Dependencies' FutureWarnings (transformers renaming gradient_checkpointing, …) say nothing a
+# reasonlab user can act on; they only bury the progress lines (training from Python too).
+warnings.filterwarnings("ignore", category=FutureWarning, module=DEPENDENCIES)
+
+
+class ProgressLine(TrainerCallback):
+    """One compact line per logged step on stderr — step, loss, reward, share correct, learning
+    rate, seconds per step — in place of the Trainer's raw dict of 40 fields (all of which
+    MetricsLog keeps in metrics.jsonl)."""
+
+    FIELDS = (("loss", "loss", "{:.4f}"), ("reward", "reward", "{:.3f}"),
+              ("verdicts/correct", "correct", "{:.2f}"), ("learning_rate", "lr", "{:.2e}"),
+              ("step_time", "s/step", "{:.2f}"))
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return control
+        if "train_runtime" in logs:
+            text = f"done: {state.global_step} steps in {_number(logs['train_runtime']):.1f} s"
+        else:
+            parts = [f"{label} {fmt.format(_number(logs[key]))}" for key, label, fmt
+                     in self.FIELDS if _number(logs.get(key)) is not None]
+            if not parts:
+                return control
+            text = f"step {state.global_step}/{state.max_steps}  " + "  ".join(parts)
+        print(f"reasonlab: {text}", file=sys.stderr, flush=True)
+        return control
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def quiet_logs(trainer: Any) -> None:
+    """Swap the Trainer's printing of raw log dicts (PrinterCallback, or ProgressCallback's
+    ``tqdm.write``) for ``ProgressLine``."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(ProgressLine())
+
+
 def trl_kwargs(recipe: Recipe, out: Path, max_steps: int) -> dict[str, Any]:
     """Settings reasonlab owns, merged over the recipe's ``trl`` block."""
     import torch
@@ -148,3 +207,33 @@ def build_args(config_class: type, recipe: Recipe, kwargs: dict[str, Any]):
     except (ValueError, TypeError) as exc:
         raise recipe.fail("trl", f"{config_class.__name__} rejected the settings: {exc}") \
             from None
+
+
+def validate_trl(recipe: Recipe) -> None:
+    """The ``trl`` block against TRL's own config class — names and values — now, before any
+    run folder is made (the trainer is built only after ``init/`` and config.yaml exist)."""
+    if recipe.kind == "rl":
+        from trl import GRPOConfig as config_class
+        owned: dict[str, Any] = {"shuffle_dataset": False}
+    else:
+        from trl import SFTConfig as config_class
+        owned = {"completion_only_loss": True}
+    names = {f.name for f in dataclasses.fields(config_class)}
+    blocks = [("trl", recipe.trl)] + [(f"phases[{i}].trl", p.trl)
+                                      for i, p in enumerate(recipe.phases)]
+    for where, block in blocks:
+        for key, value in block.items():
+            if key not in names:
+                raise recipe.fail(f"{where}.{key}", f"is not a {config_class.__name__} setting "
+                                  "(see TRL's docs for the list)")
+            if key in owned and value != owned[key]:
+                raise recipe.fail(f"{where}.{key}", f"reasonlab needs {key}: {owned[key]} here; "
+                                  "remove this setting")
+    # Values: TRL's __post_init__ checks (e.g. batch size vs num_generations). It creates no
+    # folder, so a placeholder output_dir is enough.
+    placeholder = Path("(recipe validation)")
+    for i, (_, block) in enumerate(blocks):
+        sub = dataclasses.replace(recipe, trl={**recipe.trl, **block}) if i else recipe
+        build_args(config_class, sub, {
+            **trl_kwargs(sub, placeholder, recipe.max_steps), **owned})
+

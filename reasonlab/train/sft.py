@@ -71,6 +71,7 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
         checkpoint_root=out / runfolder.CHECKPOINTS, checkpoint_keep=recipe.checkpoint.keep,
         data_info={"seed": recipe.seed, "items": recipe.sft_items, "start": start,
                    "styles": recipe.styles})
+    runfolder.quiet_logs(trainer)   # compact lines on stderr; every field in metrics.jsonl
     if suite is not None and recipe.eval.every:
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
                                batch_size=recipe.eval.batch_size, run_name=out.name,
