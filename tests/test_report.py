@@ -290,7 +290,7 @@ def test_full_report_renders_in_chromium(runs, tmp_path):
                      text)
     assert "Tasks not trained by this run moved by multiplication" in text
     assert "no reliable transfer" in text or "reliable transfer to multiplication" in text
-    assert "Trained tasks (from the training recipe): addition." in text
+    assert "Trained tasks: addition (from the training recipe)." in text
     assert "Warning:" not in text             # same suite, same cells
     # 20 training steps, each logged once: the closing row TRL writes is not a step.
     assert re.search(r"<td>training</td>.*?<td>rl</td><td[^>]*>20 steps</td>", text)

@@ -82,11 +82,12 @@ def test_demo_report_labels_roles_and_says_what_rl_changed(demo, tmp_path):
         assert f"<td>{role}</td>" in raw
     assert not re.search(r"held.out task", text, re.I) and "<td>held out</td>" not in raw
     assert "trained tasks from given" not in text
-    assert "Trained tasks (from demo.json): addition." in text
+    assert "Trained tasks: addition (from demo.json)." in text
 
     # What RL changed in behaviour, and what it did not, in the summary.
     summary = text[text.index('id="summary"'):text.index('<section')]
-    assert re.search(r"On the RL-trained tasks: addition: think rate rose, \d+% → 100% "
+    assert re.search(r"What rl changed in behaviour \(base → rl\)\. "
+                     r"On the RL-trained tasks: addition: think rate rose, \d+% → 100% "
                      r"\(\+\d+ points, 95% interval \+\d+ to \+\d+\); thinking tokens per "
                      r"sample \d+ → \d+", summary)
     assert re.search(r"On the tasks warm-started by SFT but never RL-trained: counting: think "
@@ -114,10 +115,13 @@ def test_demo_report_labels_roles_and_says_what_rl_changed(demo, tmp_path):
         seen = open_in_chromium(path, tmp_path)
         assert seen["errors"] == [] and seen["broken"] == []
 
-    # The demo's rl folder alone still gets the demo's roles (demo.json one level up).
+    # The demo's rl folder alone still gets the demo's roles (demo.json one level up), as
+    # when the demo passes its runs and its trained tasks explicitly.
     alone = write_report(folder / RUNS["rl"], baseline=folder / RUNS["base"],
-                         out=tmp_path / "alone")
-    assert "<td>SFT only</td>" in alone.read_text(encoding="utf-8")
+                         out=tmp_path / "alone", trained_tasks=["addition"])
+    alone_text = alone.read_text(encoding="utf-8")
+    assert "<td>SFT only</td>" in alone_text and "<td>skill</td>" in alone_text
+    assert "Trained tasks: addition (from demo.json)." in alone_text
 
 
 def test_demo_json_without_runs_uses_todays_folder_names(demo, tmp_path):

@@ -140,7 +140,8 @@ def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[s
             if not sign:
                 unchanged.append(f"think rate on {task}")
         where = f"On {GROUP_NAMES.get(role, role + ' tasks')}" if role else "Per task"
-        out.append(f"Behaviour, {labels[0]} → {labels[1]}. {where}: {'; '.join(parts)}.")
+        lead = "" if out else f"What {labels[1]} changed in behaviour ({labels[0]} → {labels[1]}). "
+        out.append(f"{lead}{where}: {'; '.join(parts)}.")
     for task in tasks:
         moved = ((inputs.transfer or {}).get("tasks") or {}).get(task)
         if moved and moved.get("delta") is not None and not _verdict(

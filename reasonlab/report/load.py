@@ -56,7 +56,7 @@ class TrainRun:
 
 
 # Where each trained-tasks source is named on the page.
-SOURCE_PHRASES = {"given": "as given (--trained-tasks)", "demo.json": "from demo.json",
+SOURCE_PHRASES = {"given": "as given with --trained-tasks", "demo.json": "from demo.json",
                   "the run's summary": "as recorded in the run's summary",
                   "the training recipe": "from the training recipe"}
 # A demo folder's runs, by role, when its demo.json does not name them ("runs").
@@ -209,6 +209,8 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
             inputs.notes.append(f"demo.json names a skill-phase run ({skill}) but "
                                 f"{demo_root / skill}/summary.json is missing")
     recorded = inputs.run.summary.get("transfer")
+    if trained_tasks and demo and list(trained_tasks) == list(demo.get("trained_tasks") or []):
+        trained_tasks = None      # the demo passing its own list: say it comes from demo.json
     candidates = [
         (trained_tasks, "given"),
         (demo.get("trained_tasks") if demo else None, "demo.json"),

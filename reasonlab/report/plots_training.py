@@ -50,6 +50,10 @@ def training_rewards(rows: list[dict[str, Any]]) -> bytes:
     keys += metric_keys(rows, "rewards/", "/mean")
     _lines(ax, rows, keys,
            lambda k: "total (weighted)" if k == "reward" else k.split("/")[1])
+    for line in ax.get_lines():   # dashed on top: a single component can equal the total
+        if line.get_label().startswith("total"):
+            line.set(linestyle="--", color="black", zorder=3)
+    ax.legend(fontsize=8)
     ax.set_title("Reward per training step", fontsize=10)
     ax.set_ylabel("mean reward")
     return png(fig)

@@ -47,7 +47,7 @@ def transfer_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     index = moved["transferability_index"]
     s.intro += (" Transferability index: " + (f"{index:.2f}" if index is not None else
                    f"undefined ({moved['transferability_note']})") + ". " +
-                (f"Trained tasks ({inputs.trained_phrase}): {', '.join(inputs.trained_tasks)}."
+                (f"Trained tasks: {', '.join(inputs.trained_tasks)} ({inputs.trained_phrase})."
                  if inputs.trained_tasks else "Which tasks were trained is not known."))
     return s
 
