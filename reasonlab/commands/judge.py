@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 from reasonlab.errors import InputError
 
@@ -60,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=8, help="audit: built-in items when no --items")
     p.add_argument("--canaries", help="audit: a file of canary responses, one per line")
     p.add_argument("--json", action="store_true", help="audit/calibrate: print the JSON report")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar on stderr (shown by default)")
     p.set_defaults(handler=run)
 
 
@@ -80,10 +81,9 @@ def read_cases(path: str, items: dict) -> list:
 
 
 def read_text(path: str, what: str) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path, field=what) from None
+    from reasonlab import jsonl
+
+    text = jsonl.read_text(path, field=what)
     if not text.strip():
         raise InputError("is empty", file=path, field=what)
     return text
@@ -108,7 +108,7 @@ def make_judge(args: argparse.Namespace, mode: str, spec: str | None):
                              spec=spec, swap=args.swap)
     return Judge(args.judge, settings, cache=args.cache, concurrency=args.concurrency,
                  timeout=args.timeout, retries=args.retries, backoff=args.backoff,
-                 progress=True)
+                 progress=not args.no_progress)
 
 
 def client_summary(judge) -> str:

@@ -17,22 +17,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     init.add_argument("--out", required=True, help="folder to write (HF format)")
     init.add_argument("--size", choices=["tiny", "small"], default="tiny",
                       help="tiny ≈ 0.9M parameters (the demo's), small ≈ 4.8M")
-    init.add_argument("--seed", type=int, default=0)
+    init.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
     init.set_defaults(handler=run_init)
 
     gen = msub.add_parser("generate", help="complete prompts; one JSON object a line")
     gen.add_argument("--model", required=True,
                      help="local folder, openai:BASE_URL#MODEL or vllm:PATH")
     gen.add_argument("--prompt", action="append", required=True, help="repeat for more")
-    gen.add_argument("--max-tokens", type=int, default=128)
-    gen.add_argument("--temperature", type=float, default=0.0)
-    gen.add_argument("--top-p", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, default=0)
-    gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument("--max-tokens", type=int, default=128, help="tokens to generate at most")
+    gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
+    gen.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest (0 = off)")
+    gen.add_argument("--seed", type=int, default=None, help="sampling seed")
     gen.add_argument("--stop", action="append", default=None,
                      help="stop string, kept in the text (default </answer>)")
-    gen.add_argument("--thinking-budget", type=int, default=None)
-    gen.add_argument("--min-thinking-tokens", type=int, default=None)
+    gen.add_argument("--thinking-budget", type=int, default=None,
+                     help="cap <think> at this many tokens, then force the answer")
+    gen.add_argument("--min-thinking-tokens", type=int, default=None,
+                     help="replace an earlier </think> with 'Wait' until this long")
     gen.add_argument("--chat-template", action="store_true",
                      help="wrap prompts in the tokenizer's chat template (local models)")
     gen.set_defaults(handler=run_generate)

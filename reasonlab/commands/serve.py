@@ -10,7 +10,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve a local model as an OpenAI-compatible endpoint")
     p.add_argument("--model", required=True, help="local model folder (HF format)")
     p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--backend", choices=["auto", "transformers", "vllm"], default="auto",
                    help="auto: vllm when installed with a GPU, else transformers")
     p.add_argument("--ready-timeout", type=float, default=120.0,

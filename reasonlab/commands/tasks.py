@@ -18,17 +18,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(handler=run_list)
 
     show = tsub.add_parser("show", help="describe one task and show an example item")
-    show.add_argument("name")
-    show.add_argument("--difficulty", type=int, default=None)
+    show.add_argument("name", help="a task name (see `reasonlab tasks list`), gym:NAME or "
+                                   "file:PATH")
+    show.add_argument("--difficulty", type=int, default=None,
+                      help="difficulty of the example (default: the lowest)")
     show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="override a config field of the family")
     show.set_defaults(handler=run_show)
 
     sample = tsub.add_parser("sample", help="JSONL items on stdout (deterministic)")
-    sample.add_argument("name")
-    sample.add_argument("--n", type=int, default=5)
-    sample.add_argument("--difficulty", type=int, default=1)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("name", help="a task name (see `reasonlab tasks list`), gym:NAME or "
+                                     "file:PATH")
+    sample.add_argument("--n", type=int, default=5, help="how many items (default 5)")
+    sample.add_argument("--difficulty", type=int, default=1, help="difficulty level (default 1)")
+    sample.add_argument("--seed", type=int, default=0,
+                        help="item seed: the same seed gives the same items (default 0)")
     sample.add_argument("--start", type=int, default=0, help="index of the first item")
     sample.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field of the family (value read as JSON)")

@@ -12,6 +12,7 @@ votes on the most common value. Any sample that fails after retries makes the ve
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -134,9 +135,10 @@ class Judge:
             raise ValueError(f"judge mode must be auto or one of {MODES}")
         if self.settings.samples < 1:
             raise ValueError("judge samples must be at least 1")
+        # The client's per-call bar stays off: ``ask`` keeps one bar over all votes instead.
         self.client = JudgeClient.from_endpoint(
             endpoint, concurrency=concurrency, timeout=timeout, max_retries=retries,
-            backoff=backoff, max_backoff=max_backoff, api_key=api_key, progress=progress)
+            backoff=backoff, max_backoff=max_backoff, api_key=api_key, progress=False)
         self.model = self.client.model
         self.cache = VerdictCache(cache) if isinstance(cache, (str, Path)) else cache
         self.progress = progress
@@ -252,6 +254,7 @@ class Judge:
                     votes[index, j] = (vote.value or UNPARSABLE, vote.reason)
                     cached_count[index] += 1
         by_index = {p.index: p for p in prepared}
+        bar = self._bar(len(keys), len(votes))
         for j in range(k):
             todo = [p for p in prepared if (p.index, j) not in votes]
             if not todo:
@@ -259,6 +262,7 @@ class Judge:
             _, params = self._sampling(j)
 
             def record(i: int, gen, todo=todo, j=j) -> None:
+                bar.update(1)
                 prep = todo[i]
                 if gen.finish_reason == "error":
                     votes[prep.index, j] = (ERROR, gen.error or "judge request failed")
@@ -273,6 +277,7 @@ class Judge:
                                    CachedVote(parsed.value, parsed.reason))
 
             self.client.generate([p.prompt_for(j) for p in todo], params, on_done=record)
+        bar.close()
         out: dict[int, tuple[list[str], list[str], int]] = {}
         for index, prep in by_index.items():
             pairs = [votes.get((index, j), (ERROR, "no answer")) for j in range(k)]
@@ -280,6 +285,14 @@ class Judge:
                      for j, (v, r) in enumerate(pairs)]
             out[index] = ([v for v, _ in pairs], [r for _, r in pairs], cached_count[index])
         return out
+
+    def _bar(self, total: int, cached: int):
+        """Judging can take a minute or more: with ``progress``, one bar on stderr over every
+        vote of the call (cached votes count as done from the start)."""
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=cached, desc="judge", unit="vote", file=sys.stderr,
+                    dynamic_ncols=True, disable=not self.progress or total == 0)
 
     # -- verdicts -------------------------------------------------------------------------------
     def judge_many(self, cases: list[Case]) -> list[JudgeResult]:
