@@ -16,11 +16,10 @@ import builtins
 import math
 import operator
 import sys
-from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
+
+from reasonlab.sandbox import values
 
 MAX_ITEMS = 1_000_000     # bound on what outside arithmetic may build (``[0] * n``)
 MAX_POW_BITS = 100_000
@@ -204,49 +203,12 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
 # -- outside: decode builtin data, evaluate the tree
 
 
-def decode(obj: Any, depth: int = 0) -> Any:
-    """The builtin value a worker encoded (see ``harness.encode``)."""
-    if depth > 70:
-        raise OperandError("value nested too deeply")
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, list):
-        return [decode(v, depth + 1) for v in obj]
-    if not isinstance(obj, dict) or len(obj) != 1:
-        raise OperandError("malformed value")
-    (tag, v), = obj.items()
-    d = lambda x: decode(x, depth + 1)  # noqa: E731
+def decode(obj: Any) -> Any:
+    """The builtin value a worker encoded (see ``values.encode``)."""
     try:
-        if tag == "i":
-            return int(v, 16)
-        if tag == "f":
-            return float(v)
-        if tag == "T":
-            return tuple(d(x) for x in v)
-        if tag == "S":
-            return {d(x) for x in v}
-        if tag == "F":
-            return frozenset(d(x) for x in v)
-        if tag in ("D", "OD", "Ctr"):
-            kind = {"D": dict, "OD": OrderedDict, "Ctr": Counter}[tag]
-            return kind(dict((d(k), d(x)) for k, x in v))
-        if tag == "B":
-            return bytes.fromhex(v)
-        if tag == "BA":
-            return bytearray.fromhex(v)
-        if tag == "C":
-            return complex(d(v[0]), d(v[1]))
-        if tag == "R":
-            return range(*(int(x) for x in v))
-        if tag == "Q":
-            return Fraction(d(v[0]), d(v[1]))
-        if tag == "Dec":
-            return Decimal(v)
-        if tag == "Q2":
-            return deque(d(x) for x in v)
-    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError) as exc:
-        raise OperandError(f"malformed value ({exc})") from None
-    raise OperandError(f"unknown value tag {tag!r}")
+        return values.decode(obj)
+    except values.Undecodable as exc:
+        raise OperandError(str(exc)) from None
 
 
 def evaluate(tree: Any, candidate: list[Any], reference: list[Any]) -> Any:

@@ -12,6 +12,10 @@ class Unserializable(Exception):
     pass
 
 
+class Undecodable(ValueError):
+    pass
+
+
 def encode(value):
     """A JSON-able tree for ``value``; exact type checks, so a subclass with a lying ``__eq__``
     (or anything that is not builtin data) is refused rather than trusted."""
@@ -74,6 +78,55 @@ def _enc(x, depth, budget):
         return {"Q2": [_enc(v, depth + 1, budget) for v in list(x)]}
     raise Unserializable(f"a value of type {name} is not builtin data (results are compared "
                          "outside the sandbox, so only builtin types count)")
+
+
+def decode(obj, depth=0):
+    """The builtin value ``encode`` made ``obj`` from; ``Undecodable`` when it is malformed."""
+    from collections import Counter, OrderedDict, deque
+    from decimal import Decimal
+    from fractions import Fraction
+
+    if depth > 70:
+        raise Undecodable("value nested too deeply")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [decode(v, depth + 1) for v in obj]
+    if not isinstance(obj, dict) or len(obj) != 1:
+        raise Undecodable("malformed value")
+    (tag, v), = obj.items()
+    d = lambda x: decode(x, depth + 1)  # noqa: E731
+    try:
+        if tag == "i":
+            return int(v, 16)
+        if tag == "f":
+            return float(v)
+        if tag == "T":
+            return tuple(d(x) for x in v)
+        if tag == "S":
+            return {d(x) for x in v}
+        if tag == "F":
+            return frozenset(d(x) for x in v)
+        if tag in ("D", "OD", "Ctr"):
+            kind = {"D": dict, "OD": OrderedDict, "Ctr": Counter}[tag]
+            return kind(dict((d(k), d(x)) for k, x in v))
+        if tag == "B":
+            return bytes.fromhex(v)
+        if tag == "BA":
+            return bytearray.fromhex(v)
+        if tag == "C":
+            return complex(d(v[0]), d(v[1]))
+        if tag == "R":
+            return range(*(int(x) for x in v))
+        if tag == "Q":
+            return Fraction(d(v[0]), d(v[1]))
+        if tag == "Dec":
+            return Decimal(v)
+        if tag == "Q2":
+            return deque(d(x) for x in v)
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError) as exc:
+        raise Undecodable(f"malformed value ({exc})") from None
+    raise Undecodable(f"unknown value tag {tag!r}")
 
 
 def normalize_output(text):
