@@ -69,7 +69,8 @@ HUMANEVAL = [
      "test": "\n\nMETADATA = {'author': 'jt'}\n\n\ndef check(candidate):\n"
              "    assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True\n"
              "    assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.05) == False\n"
-             "    assert abs(float(len(candidate([1.0], 0.5) * [0])) - 0.0) < 1e-6\n"},
+             "    assert abs(float(len(candidate([1.0], 0.5) * [0])) - 0.0) < 1e-6\n"
+             "    assert True\n"},
     {"task_id": "HumanEval/1", "entry_point": "f", "prompt": "def f(x):\n",
      "canonical_solution": "    return x\n",
      "test": "def check(candidate):\n    for x in range(3):\n        assert candidate(x) == x\n"},
@@ -87,7 +88,11 @@ def test_mbpp_and_humaneval_files_become_code_items(tmp_path, code_verifier):
     assert mbpp[1].extra["setup"] == "import math" and len(mbpp[1].tests) == 3
     assert "similar_elements((3, 4, 5, 6)" in mbpp[0].prompt
     humaneval, skipped = load_code_file(write_jsonl(tmp_path / "he.jsonl", HUMANEVAL))
-    assert skipped == 1 and len(humaneval) == 1  # the looping check is not plain asserts
+    assert skipped == 0 and len(humaneval) == 2
+    # the looping check is kept whole, to be recorded against the canonical solution
+    assert humaneval[1].tests is None and humaneval[1].extra["check"] == HUMANEVAL[1]["test"]
+    assert humaneval[1].extra["entry_point"] == "f" and humaneval[1].answer == "def f(x):\n" \
+        "    return x\n"
     assert humaneval[0].tests[0] == ("assert has_close_elements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2],"
                                      " 0.3) == True")
     assert "def has_close_elements" not in humaneval[0].extra["setup"]
@@ -96,7 +101,10 @@ def test_mbpp_and_humaneval_files_become_code_items(tmp_path, code_verifier):
     # a completion that gives only the function still finds the prompt's imports
     body = ("```python\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:"
             "\n    return False\n```")
+    # `assert True` holds whatever the program does: it is not counted
     assert code_verifier.check(humaneval[0], body).score == pytest.approx(2 / 3)
+    assert code_verifier.check(humaneval[1], "```python\ndef f(x):\n    return 0\n```").score \
+        == pytest.approx(1 / 3)
     task = get_task(f"mbpp:{tmp_path / 'mbpp.jsonl'}")
     assert [i.id for i in task.sample(5, 1)] == [i.id for i in mbpp]
 
@@ -109,6 +117,9 @@ def test_bad_code_files_name_file_line_and_field(tmp_path):
         load_code_file(write_jsonl(tmp_path / "h.jsonl", [{"prompt": "", "test": ""}]),
                        "humaneval")
     assert humaneval_tests("def check(c):\n    x = 1\n    assert c(x)\n", "f") is None
+    # a check beyond plain asserts with no canonical solution to record it with is skipped
+    rows = [HUMANEVAL[0], {k: v for k, v in HUMANEVAL[1].items() if k != "canonical_solution"}]
+    assert load_code_file(write_jsonl(tmp_path / "h2.jsonl", rows), "humaneval")[1] == 1
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

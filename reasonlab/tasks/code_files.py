@@ -3,9 +3,11 @@
 MBPP records: ``text`` (or ``prompt``), ``code``, ``test_list``, optional ``test_setup_code`` /
 ``test_imports``. HumanEval records: ``prompt`` (signature + docstring), ``canonical_solution``,
 ``test`` (a ``check(candidate)`` function), ``entry_point``. Each becomes an item for the ``code``
-verifier whose tests are single assert statements (HumanEval's ``candidate`` renamed to the entry
-point); a HumanEval check with anything but plain asserts at its top level (loops, helpers) is
-skipped and counted, since its pass/fail could only be decided inside the sandbox.
+verifier. A HumanEval check of plain asserts becomes single assert statements (``candidate``
+renamed to the entry point), judged on the host; any other check (loops, helpers, random inputs)
+is kept whole as the item's ``check``, recorded against the canonical solution and replayed on
+the program's values (``sandbox/checks.py``). Only a record with neither a plain-assert check
+nor a canonical solution is skipped, and counted.
 """
 
 from __future__ import annotations
@@ -108,11 +110,13 @@ def humaneval_item(obj: dict[str, Any], *, task: str, file: str, line: int) -> I
     except SyntaxError as exc:
         raise InputError(f"is not valid Python ({exc.msg})", file=file, line=line,
                          field="test") from None
-    if parsed is None:
-        return None
-    tests, extra_setup = parsed
+    from reasonlab.sandbox.checks import check_function  # not at import: tasks stay light
+
     solution = obj.get("canonical_solution")
     program = obj["prompt"] + solution if isinstance(solution, str) else None
+    if parsed is None and (program is None or not check_function(obj["test"])):
+        return None  # a check that needs running, and no reference to record it with
+    tests, extra_setup = parsed if parsed is not None else (None, "")
     task_id = str(obj.get("task_id", line))
     # The prompt's imports and helpers run first, so a completion may give just the function;
     # the entry point's stub is left out: the program must define it.
@@ -124,7 +128,8 @@ def humaneval_item(obj: dict[str, Any], *, task: str, file: str, line: int) -> I
                 meta={"source": "humaneval", "task_id": task_id,
                       "entry_point": obj["entry_point"]},
                 teacher=_teacher(program) if program else None, tests=tests,
-                extra={"setup": setup})
+                extra={"setup": setup} if tests is not None else
+                {"setup": setup, "check": obj["test"], "entry_point": obj["entry_point"]})
 
 
 def load_code_file(path: str, kind: str = "auto") -> tuple[list[Item], int]:
@@ -162,7 +167,8 @@ class CodeFileTask(Task):
         self.name = f"{kind}:{path}"
         self.items, self.skipped = load_code_file(path, kind)
         self.description = f"{len(self.items)} code problems from {path}" + (
-            f" ({self.skipped} skipped: tests beyond plain asserts)" if self.skipped else "")
+            f" ({self.skipped} skipped: a check beyond plain asserts and no canonical solution)"
+            if self.skipped else "")
 
     def item(self, index: int, difficulty: int = 1, seed: int = 0) -> Item:
         self.check_difficulty(difficulty)

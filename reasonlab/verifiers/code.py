@@ -1,8 +1,10 @@
 """The ``code`` verifier: run the completion's program against the item's tests in the sandbox.
 
-Items carry either ``"tests"`` (assert statements, one test each; MBPP/HumanEval style) or
-``"io"`` (``[{"stdin", "stdout"}, ...]``; LiveCodeBench style), optionally ``"setup"`` (code run
-before the program) and ``"time_limit"`` (seconds per test or case). The program is the last
+Items carry ``"tests"`` (assert statements, one test each; MBPP/HumanEval style), ``"io"``
+(``[{"stdin", "stdout"}, ...]``; LiveCodeBench style) or ``"check"`` (a ``check(candidate)``
+function with loops or helpers, plus ``"entry_point"`` and the reference program as ``answer``;
+judged by record and replay, see ``sandbox/checks.py``), optionally ``"setup"`` (code run before
+the program) and ``"time_limit"`` (seconds per test or case). The program is the last
 ```` ```python ```` block after the reasoning; without one the verdict is ``unparsable``.
 Score = fraction of tests passed; ``correct`` only when all pass. A test that runs out of time is
 failed (``wrong``): the verifier decided, the program was too slow. ``timeout``/``error`` are kept
@@ -20,6 +22,15 @@ from typing import Any
 from reasonlab.errors import ConfigError
 from reasonlab.sandbox import Job, Limits, RunFailed, SandboxPool, SandboxUnavailable
 from reasonlab.sandbox.asserts import TestFormatError, TestPlan, judge_test, plan_tests
+from reasonlab.sandbox.checks import (
+    CheckSpec,
+    Record,
+    check_function,
+    read_record,
+    read_replay,
+    record_job,
+    replay_job,
+)
 from reasonlab.sandbox.values import normalize_output
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import Verifier, options
@@ -58,17 +69,22 @@ class CodeSpec:
     io: list[tuple[str, str]] | None
     setup: str
     limits: Limits
+    check: CheckSpec | None = None
 
 
 def code_spec(item: Item) -> CodeSpec:
     """Read and check the item's code fields; ``ConfigError`` names the bad field."""
     extra = item.extra
     io_cases = extra.get("io")
-    if item.tests is None and io_cases is None:
-        raise ConfigError("a code item needs 'tests' (assert statements) or 'io' cases",
-                          field="tests")
-    if item.tests is not None and io_cases is not None:
-        raise ConfigError("a code item has either 'tests' or 'io', not both", field="io")
+    kinds = [k for k, v in (("tests", item.tests), ("io", io_cases), ("check", extra.get("check")))
+             if v is not None]
+    if not kinds:
+        raise ConfigError("a code item needs 'tests' (assert statements), 'io' cases or a "
+                          "'check' function", field="tests")
+    if len(kinds) > 1:
+        raise ConfigError(f"a code item has one of 'tests', 'io', 'check', not {kinds}",
+                          field=kinds[1])
+    check = _check_spec(item) if kinds == ["check"] else None
     cases = None
     if io_cases is not None:
         if not isinstance(io_cases, list) or not io_cases:
@@ -80,7 +96,7 @@ def code_spec(item: Item) -> CodeSpec:
                 raise ConfigError(f'io[{index}] must be {{"stdin": str, "stdout": str}}',
                                   field="io")
             cases.append((case.get("stdin", ""), case["stdout"]))
-    elif not item.tests:
+    elif check is None and not item.tests:
         raise ConfigError("must hold at least one assert statement", field="tests")
     setup = extra.get("setup", "")
     if setup is None:
@@ -94,7 +110,21 @@ def code_spec(item: Item) -> CodeSpec:
         raise ConfigError(f"must be seconds in (0, {MAX_TIME_LIMIT:g}], got {limit!r}",
                           field="time_limit")
     return CodeSpec(tests=list(item.tests) if item.tests is not None else None, io=cases,
-                    setup=setup, limits=Limits(time=float(limit)))
+                    setup=setup, limits=Limits(time=float(limit)), check=check)
+
+
+def _check_spec(item: Item) -> CheckSpec:
+    source, entry = item.extra.get("check"), item.extra.get("entry_point")
+    if not isinstance(source, str) or not check_function(source):
+        raise ConfigError("must be Python source defining check(candidate)", field="check")
+    if not isinstance(entry, str) or not entry.isidentifier():
+        raise ConfigError("must name the function under test", field="entry_point")
+    if not isinstance(item.answer, str) or not item.answer.strip():
+        raise ConfigError("a 'check' item needs its reference program as 'answer'",
+                          field="answer")
+    setup = item.extra.get("setup") or ""
+    return CheckSpec(check=source, entry_point=entry, reference=item.answer,
+                     setup=setup if isinstance(setup, str) else "")
 
 
 @dataclass
@@ -102,7 +132,8 @@ class _Prepared:
     program: str
     spec: CodeSpec
     plans: list[TestPlan] | None
-    job: Job
+    job: Job | None               # a check item's waits for its recording
+    record: Record | None = None
 
 
 def prepare(item: Item, completion: str) -> _Prepared | Verdict:
@@ -118,6 +149,8 @@ def prepare(item: Item, completion: str) -> _Prepared | Verdict:
                               "inputs": [stdin for stdin, _ in spec.io], "limits": limits},
                       secret={}, timeout=_deadline(spec.limits.time, len(spec.io)))
             return _Prepared(program, spec, None, job)
+        if spec.check is not None:
+            return _Prepared(program, spec, None, None)
         plans = plan_tests(spec.tests, spec.setup, program)
     except (ConfigError, TestFormatError) as exc:
         return error(item.id, f"bad code item: {exc}", parsed=program)
@@ -136,8 +169,10 @@ def _deadline(limit: float, n: int) -> float:
     return limit * (2 * n + 4) + 15.0
 
 
-def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed) -> Verdict:
-    """Turn the judge's report into a verdict; every comparison happens here, outside."""
+def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed,
+          replay: dict[str, Any] | RunFailed | None = None) -> Verdict:
+    """Turn the judge's report into a verdict; every comparison happens here, outside (a check
+    item's: in ``replay``, the trusted run that replayed its check on the program's values)."""
     program = prepared.program
     if isinstance(result, RunFailed):
         make = timeout if result.timed_out else error
@@ -156,6 +191,8 @@ def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed) -
         if not load.get("ok"):
             return wrong(item.id, program, f"program failed to load: "
                                            f"{load.get('error', 'no report')}")
+        if prepared.record is not None:
+            return _judge_replay(item, prepared, replay)
         tests = result.get("tests") or []
         refs = result.get("references") or [None] * len(prepared.plans)
         outcomes = []
@@ -165,6 +202,15 @@ def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed) -
                 why = ref.get("fail") if isinstance(ref, dict) else "missing"
                 return error(item.id, f"tests[{index}]: could not evaluate the expected side "
                                       f"({why})", parsed=program)
+            if not plan.candidates:
+                # A test no program can change (HumanEval's `assert True`) is not counted: it
+                # would pay a program that never runs a thing. One that fails is the item's.
+                ok, why = judge_test(plan, [], ref["values"] if isinstance(ref, dict) else [])
+                if not ok:
+                    return error(item.id, f"bad code item: tests[{index}] fails whatever the "
+                                          f"program: {why}", parsed=program)
+                outcomes.append(None)
+                continue
             test = tests[index] if index < len(tests) else None
             if not isinstance(test, dict) or "values" not in test:
                 reason = test.get("fail") if isinstance(test, dict) else "not run"
@@ -173,16 +219,41 @@ def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed) -
             outcomes.append(judge_test(plan, test["values"],
                                        ref["values"] if isinstance(ref, dict) else []))
     total = len(prepared.spec.io if prepared.spec.io is not None else prepared.plans)
-    passed = sum(ok for ok, _ in outcomes)
     if len(outcomes) < total:
         return error(item.id, f"sandbox reported {len(outcomes)} of {total} results",
                      parsed=program)
+    total = sum(outcome is not None for outcome in outcomes)
+    if not total:
+        return error(item.id, "bad code item: no test uses the program", parsed=program)
+    passed = sum(outcome[0] for outcome in outcomes if outcome is not None)
     if passed == total:
         return correct(item.id, program, f"{passed}/{total} tests passed")
     kind = "case" if prepared.spec.io is not None else "test"
-    first = next(i for i, (ok, _) in enumerate(outcomes) if not ok)
+    first = next(i for i, outcome in enumerate(outcomes) if outcome and not outcome[0])
     detail = f"{passed}/{total} tests passed; first failure: {kind} {first}: {outcomes[first][1]}"
     return Verdict(item.id, passed / total, "wrong", program, detail)
+
+
+def _judge_replay(item: Item, prepared: _Prepared,
+                  replay: dict[str, Any] | RunFailed | None) -> Verdict:
+    program = prepared.program
+    if replay is None or isinstance(replay, RunFailed):
+        make = timeout if getattr(replay, "timed_out", False) else error
+        return make(item.id, f"sandbox: replaying the check: {replay or 'not run'}",
+                    parsed=program)
+    if "aborted" in replay:
+        return error(item.id, f"the check's replay was stopped ({replay['aborted']})",
+                     parsed=program)
+    outcome = read_replay(prepared.record, replay)
+    if isinstance(outcome, str):
+        # The same check ran on the reference in the recording, so what broke it here is the
+        # program's values (too large to replay, say): the program's failure.
+        return wrong(item.id, program, outcome)
+    passed, total, why = outcome
+    if passed == total and not why:
+        return correct(item.id, program, f"{passed}/{total} asserts of the check passed")
+    return Verdict(item.id, passed / total, "wrong", program,
+                   f"{passed}/{total} asserts of the check passed; first failure: {why}")
 
 
 def _judge_case(case: Any, want: str) -> tuple[bool, str]:
@@ -207,6 +278,7 @@ class CodeVerifier(Verifier):
     def __init__(self, pool: SandboxPool | None = None):
         self._pool = pool
         self._own_pool = pool is None
+        self._records: dict[str, Record | str] = {}  # a check item's recording, or why none
 
     @property
     def pool(self) -> SandboxPool:
@@ -219,23 +291,74 @@ class CodeVerifier(Verifier):
 
     def check_many(self, pairs: Sequence[tuple[Item, str]]) -> list[Verdict]:
         prepared = [prepare(item, completion) for item, completion in pairs]
-        runs = [i for i, p in enumerate(prepared) if isinstance(p, _Prepared)]
         verdicts: list[Verdict | None] = [p if isinstance(p, Verdict) else None for p in prepared]
-        if runs:
-            try:
-                results = self.pool.run_many([prepared[i].job for i in runs],
-                                             progress=len(runs) >= 16, desc="code")
-            except SandboxUnavailable as exc:
-                for i in runs:
+        try:
+            for i, why in self._record_checks(prepared).items():
+                verdicts[i] = error(pairs[i][0].id, f"bad code item: {why}",
+                                    parsed=prepared[i].program)
+            runs = [i for i, v in enumerate(verdicts) if v is None]
+            results = self._run([prepared[i].job for i in runs], "code")
+            replays = self._replay_checks(prepared, runs, results)
+        except SandboxUnavailable as exc:
+            for i, verdict in enumerate(verdicts):
+                if verdict is None:
                     verdicts[i] = error(pairs[i][0].id, str(exc), parsed=prepared[i].program)
-                return verdicts  # type: ignore[return-value]
-            for i, result in zip(runs, results, strict=False):
-                try:
-                    verdicts[i] = judge(pairs[i][0], prepared[i], result)
-                except Exception as exc:  # noqa: BLE001  (a judging bug is an error verdict)
-                    verdicts[i] = error(pairs[i][0].id, f"code verifier crashed: {exc!r}",
-                                        parsed=prepared[i].program)
+            return verdicts  # type: ignore[return-value]
+        for i, result in zip(runs, results, strict=True):
+            try:
+                verdicts[i] = judge(pairs[i][0], prepared[i], result, replays.get(i))
+            except Exception as exc:  # noqa: BLE001  (a judging bug is an error verdict)
+                verdicts[i] = error(pairs[i][0].id, f"code verifier crashed: {exc!r}",
+                                    parsed=prepared[i].program)
         return verdicts  # type: ignore[return-value]
+
+    def _run(self, jobs: list[Job], desc: str) -> list[dict[str, Any] | RunFailed]:
+        return self.pool.run_many(jobs, progress=len(jobs) >= 16, desc=desc) if jobs else []
+
+    def _record_checks(self, prepared: list[_Prepared | Verdict]) -> dict[int, str]:
+        """Give each check item its recording (made once per item, in a run without any
+        program) and its candidate job; returns index -> why, for items that cannot be judged."""
+        checks = {i: p for i, p in enumerate(prepared)
+                  if isinstance(p, _Prepared) and p.spec.check is not None}
+        todo = {}
+        for p in checks.values():
+            key = p.spec.check.key
+            if key not in self._records:
+                todo.setdefault(key, p.spec)
+        jobs = [record_job(spec.check, spec.limits.time) for spec in todo.values()]
+        failed = {}
+        for (key, spec), result in zip(todo.items(), self._run(jobs, "record checks"),
+                                       strict=True):
+            if isinstance(result, RunFailed):  # the sandbox's trouble, not the item's: retried
+                failed[key] = f"recording the check: sandbox: {result}"
+            else:
+                self._records[key] = read_record(spec.check, result)
+        bad = {}
+        for i, p in checks.items():
+            key = p.spec.check.key
+            record = self._records.get(key, failed.get(key))
+            if isinstance(record, str):
+                bad[i] = record
+                continue
+            p.record = record
+            p.job = Job(public={"mode": "asserts", "program": p.program, "setup": p.spec.setup,
+                                "exprs": [[call] for call in record.calls],
+                                "limits": p.spec.limits.wire()},
+                        secret={}, timeout=_deadline(p.spec.limits.time, len(record.calls)))
+        return bad
+
+    def _replay_checks(self, prepared: list[_Prepared | Verdict], runs: list[int],
+                       results: list[dict[str, Any] | RunFailed]) -> dict[int, Any]:
+        """Replay each check item's check on its program's values, in runs without the program.
+        """
+        todo = {}
+        for i, result in zip(runs, results, strict=True):
+            p = prepared[i]
+            if p.record is not None and isinstance(result, dict) and (
+                    result.get("load") or {}).get("ok"):
+                todo[i] = replay_job(p.spec.check, p.record, result.get("tests") or [],
+                                     p.spec.limits.time)
+        return dict(zip(todo, self._run(list(todo.values()), "replay checks"), strict=True))
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:
