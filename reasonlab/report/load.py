@@ -76,10 +76,19 @@ class ReportInputs:
     trained_tasks_source: str = ""
     transfer: dict[str, Any] | None = None
     demo: dict[str, Any] = field(default_factory=dict)
+    demo_root: Path | None = None
     roles: dict[str, str] = field(default_factory=dict)   # task -> "RL-trained", "SFT only", …
     not_compared: dict[str, str] = field(default_factory=dict)   # task -> why not as a whole
     notes: list[str] = field(default_factory=list)   # caveats met while loading
     warnings: list[str] = field(default_factory=list)   # also printed on the terminal
+
+    @property
+    def demo_pair(self) -> bool:
+        """Whether the run and the baseline are the demo's own rl and base runs."""
+        if self.demo_root is None or self.baseline is None:
+            return self.demo_root is not None and self.baseline is None
+        base = demo_runs(self.demo).get("base")
+        return bool(base) and (self.demo_root / base).resolve() == self.baseline.path.resolve()
 
     @property
     def trained_phrase(self) -> str:
@@ -196,7 +205,7 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
         folder = folder / names["rl"]
     elif folder.is_dir() and (found := _parent_demo(folder)):
         demo_root, demo = found
-    inputs = ReportInputs(run=load_eval_run(folder), demo=demo)
+    inputs = ReportInputs(run=load_eval_run(folder), demo=demo, demo_root=demo_root)
     if baseline is not None:
         inputs.baseline = load_eval_run(baseline, role="baseline run")
     if train is not None:

@@ -26,10 +26,10 @@ from reasonlab.report.sections import build_sections
 REPORT_FILE, PLOTS_DIR = "report.html", "plots"
 
 
-def run_labels(inputs: ReportInputs, demo: bool) -> tuple[str, str]:
-    """What the baseline and the run are called on the page: base/rl for a demo, else the
-    folder names (or baseline/run when those coincide)."""
-    if demo:
+def run_labels(inputs: ReportInputs) -> tuple[str, str]:
+    """What the baseline and the run are called on the page: base/rl for a demo's own runs,
+    else the folder names (or baseline/run when those coincide)."""
+    if inputs.demo_pair:
         return "base", "rl"
     run = inputs.run.path.resolve().name
     base = inputs.baseline.path.resolve().name if inputs.baseline else "baseline"
@@ -71,7 +71,7 @@ def write_report(run: str | Path, baseline: str | Path | None = None,
     for message in inputs.warnings:
         if warn is not None:
             warn(message)
-    labels = run_labels(inputs, demo or bool(inputs.demo))
+    labels = run_labels(inputs)
     target = Path(out) if out is not None else Path(run) if demo else inputs.run.path
     sections = build_sections(inputs, labels)
     plots_dir = target / PLOTS_DIR
