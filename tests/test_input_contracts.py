@@ -103,6 +103,14 @@ def test_binary_suite_recipe_and_spec_name_file_and_line(tmp_path, capsys, files
     assert not out.exists()
 
 
+def test_binary_run_summary_names_the_file(tmp_path, capsys):
+    for name in ("base", "trained"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_bytes(b'{"tasks": {}}\n' + BAD)
+    assert main(["eval", "transfer", str(tmp_path / "base"), str(tmp_path / "trained")]) == 2
+    assert f"{tmp_path / 'base' / 'summary.json'}:2:" in one_error_line(capsys)
+
+
 def test_binary_input_never_prints_a_traceback(tmp_path):
     """The installed entry point, as a user runs it."""
     items = tmp_path / "items.bin"
@@ -167,6 +175,7 @@ def test_eval_checks_the_baseline_before_creating_the_run_folder(tiny_model_dir,
     ("trl.learnin_rate=1e-4", "trl.learnin_rate"),
     ("trl.num_generations=3", "trl"),               # TRL's own check: 8 prompts by 3
     ("model=EMPTY_DIR", "model"),
+    ("eval.suite=no-such-suite", "eval.suite"),
 ])
 def test_train_checks_the_recipe_before_creating_the_run_folder(tmp_path, capsys, setting,
                                                                 field):

@@ -63,8 +63,10 @@ def check_config(out: Path, config: dict[str, Any]) -> None:
     samples = out / SAMPLES
     # With no samples yet there is nothing to mix up (e.g. the first try named a wrong model).
     if path.exists() and samples.exists() and samples.stat().st_size > 0:
+        from reasonlab.jsonl import read_text
+
         try:
-            old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            old = yaml.safe_load(read_text(path)) or {}
         except yaml.YAMLError as exc:
             raise InputError(f"unreadable run config ({exc})", file=str(path)) from None
         changes = _diff(_material(old), _material(config))

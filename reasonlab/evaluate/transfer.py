@@ -33,11 +33,13 @@ def load_summary(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     path = Path(source)
     if path.is_dir():
         path = path / "summary.json"
+    from reasonlab.jsonl import read_text
+
+    if not path.is_file():
+        raise InputError("cannot read run summary (no such file); run `reasonlab eval` "
+                         "into that folder first", file=str(path))
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read run summary ({exc.strerror}); run `reasonlab eval` "
-                         "into that folder first", file=str(path)) from None
+        summary = json.loads(read_text(path))   # bad bytes: file and line
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc.msg})", file=str(path), line=exc.lineno) from None
     if not isinstance(summary, dict) or not isinstance(summary.get("tasks"), dict):

@@ -337,6 +337,14 @@ def validate(recipe: Recipe) -> None:
                                  "'smoke', a file, or an inline mapping)")
     if recipe.eval.batch_size < 1:
         raise fail("eval.batch_size", f"must be at least 1, got {recipe.eval.batch_size}")
+    if recipe.eval.suite is not None:
+        from reasonlab.errors import InputError
+        from reasonlab.train.eval_callback import resolve_suite
+
+        try:   # read now: the trainer reads it only after the run folder exists
+            resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
+        except InputError as exc:
+            raise fail("eval.suite", str(exc)) from None
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
     _validate_styles(recipe)
