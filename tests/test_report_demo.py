@@ -86,7 +86,7 @@ def test_demo_report_labels_roles_and_says_what_rl_changed(demo, tmp_path):
 
     # What RL changed in behaviour, and what it did not, in the summary.
     summary = text[text.index('id="summary"'):text.index('<section')]
-    assert re.search(r"What rl changed in behaviour \(base → rl\)\. "
+    assert re.search(r"Behaviour, base → rl\. "
                      r"On the RL-trained tasks: addition: think rate rose, \d+% → 100% "
                      r"\(\+\d+ points, 95% interval \+\d+ to \+\d+\); thinking tokens per "
                      r"sample \d+ → \d+", summary)
@@ -94,6 +94,8 @@ def test_demo_report_labels_roles_and_says_what_rl_changed(demo, tmp_path):
                      r"rate rose", summary)
     assert re.search(r"On the never-trained tasks: multiplication: think rate did not reliably "
                      r"change, 0% → 0%", summary)
+    assert "What rl reliably changed: think rate on addition (rose), think rate on counting " \
+           "(rose), accuracy on addition (rose)." in summary
     assert re.search(r"What rl did not reliably change \(95% interval includes 0\): [^<]*"
                      r"think rate on multiplication", summary)
     assert "Tasks warm-started by SFT but never RL-trained moved by counting" in summary

@@ -111,12 +111,13 @@ def _tokens(base: dict[str, Any], run: dict[str, Any]) -> str:
 
 
 def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
-    """What the run changed in behaviour against the baseline, per role group: think rate
-    (called changed only when its interval excludes 0) and thinking tokens per sample; then,
-    in one sentence, every think rate and accuracy it did not reliably change."""
+    """How the run behaves against the baseline, per role group: think rate (called changed
+    only when its interval excludes 0) and thinking tokens per sample; then one sentence on
+    every think rate and accuracy it reliably changed, and one on every one it did not."""
     if inputs.baseline is None:
         return []
     base, run = inputs.baseline.summary["tasks"], inputs.run.summary["tasks"]
+    moved = (inputs.transfer or {}).get("tasks") or {}
     tasks = [t for t in ordered_tasks(inputs) if t in base and t not in inputs.not_compared]
     if not tasks:
         return []
@@ -124,6 +125,7 @@ def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[s
     groups: dict[str, list[str]] = {}
     for task in tasks:
         groups.setdefault(inputs.roles.get(task, ""), []).append(task)
+    changed: list[str] = []
     unchanged: list[str] = []
     for role, names in groups.items():
         parts = []
@@ -137,22 +139,24 @@ def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[s
             word = ("rose" if sign > 0 else "fell" if sign < 0 else "did not reliably change")
             parts.append(f"{task}: think rate {word}, {_move(change)}; thinking tokens per "
                          f"sample {tokens}")
-            if not sign:
-                unchanged.append(f"think rate on {task}")
+            (changed if sign else unchanged).append(f"think rate on {task}"
+                                                    + (f" ({word})" if sign else ""))
         where = f"On {GROUP_NAMES.get(role, role + ' tasks')}" if role else "Per task"
-        lead = "" if out else f"What {labels[1]} changed in behaviour ({labels[0]} → {labels[1]}). "
+        lead = "" if out else f"Behaviour, {labels[0]} → {labels[1]}. "
         out.append(f"{lead}{where}: {'; '.join(parts)}.")
     for task in tasks:
-        moved = ((inputs.transfer or {}).get("tasks") or {}).get(task)
-        if moved and moved.get("delta") is not None and not _verdict(
-                {"ci95": moved.get("ci95")}):
-            unchanged.append(f"accuracy on {task}")
+        c = moved.get(task)
+        if c and c.get("delta") is not None:
+            sign = _verdict(c)
+            (changed if sign else unchanged).append(
+                f"accuracy on {task}" + ("" if not sign else " (rose)" if sign > 0
+                                         else " (fell)"))
+    out.append(f"What {labels[1]} reliably changed: {', '.join(changed)}." if changed else
+               f"{labels[1]} reliably changed neither the think rate nor the accuracy of any "
+               "task compared.")
     if unchanged:
         out.append(f"What {labels[1]} did not reliably change (95% interval includes 0): "
                    f"{', '.join(unchanged)}.")
-    else:
-        out.append(f"{labels[1]} reliably changed the think rate and the accuracy of every "
-                   "task compared.")
     return out
 
 
