@@ -112,8 +112,10 @@ def by_task(series: list[Series], tasks: list[str], names: dict[str, str]) -> by
     """Two panels over tasks (grouped by role in ``names``' order): accuracy with the task's
     95% interval, and think rate; one bar per series. This is where a habit learned on the
     trained task shows up, or does not, on the tasks RL never saw."""
-    fig = Figure(figsize=(3.0 + 2.4 * len(tasks), 4.0), layout="constrained")
-    axes = fig.subplots(1, 2)
+    wide = len(tasks) > 4     # many tasks: the two panels one above the other
+    fig = Figure(figsize=(2.0 + 1.3 * len(tasks), 7.6) if wide else
+                 (3.0 + 2.4 * len(tasks), 4.0), layout="constrained")
+    axes = fig.subplots(2, 1) if wide else fig.subplots(1, 2)
     width = 0.8 / max(1, len(series))
     xs = list(range(len(tasks)))
     for ax, (what, value, with_ci) in zip(axes, (("accuracy (%)", accuracy, True),
@@ -134,8 +136,9 @@ def by_task(series: list[Series], tasks: list[str], names: dict[str, str]) -> by
                       for h, b, v in zip(heights, blocks, values, strict=True)]
                 ax.errorbar(spots, heights, yerr=_bars(lo, hi), fmt="none", ecolor="#333",
                             capsize=2, linewidth=0.8)
-            ax.bar_label(bars, labels=["n/a" if v is None else f"{v:.0f}" for v in values],
-                         fontsize=7)
+            else:     # numbers on the bars only where no error bar crosses them
+                ax.bar_label(bars, labels=["n/a" if v is None else f"{v:.0f}" for v in values],
+                             fontsize=7)
         ax.set_xticks(xs, [names.get(t, t) for t in tasks], fontsize=8)
         ax.set_ylim(0, 110)
         ax.set_yticks(range(0, 101, 20))
