@@ -2,8 +2,8 @@
 optional training run, and which tasks were trained — or a demo folder that names all of them.
 
 Nothing here computes a metric of its own: accuracies and intervals come from the runs'
-``summary.json``; the transfer from ``reasonlab.evaluate.transfer``; per-cell differences from the
-same ``difference_interval`` that ``transfer`` uses.
+``summary.json``; the transfer from ``reasonlab.evaluate.transfer``; per-cell differences, and
+differences in think rate, from the same ``difference_interval`` that ``transfer`` uses.
 """
 
 from __future__ import annotations
