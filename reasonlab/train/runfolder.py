@@ -140,7 +140,8 @@ class ProgressLine(TrainerCallback):
     MetricsLog keeps in metrics.jsonl)."""
 
     FIELDS = (("loss", "loss", "{:.4f}"), ("reward", "reward", "{:.3f}"),
-              ("verdicts/correct", "correct", "{:.2f}"), ("learning_rate", "lr", "{:.2e}"),
+              ("verdicts/correct", "correct", "{:.2f}"),
+              ("mean_token_accuracy", "token acc", "{:.2f}"), ("learning_rate", "lr", "{:.2e}"),
               ("step_time", "s/step", "{:.2f}"))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
