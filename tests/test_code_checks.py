@@ -145,3 +145,22 @@ def test_a_check_item_survives_an_items_file(code_verifier):
     again = Item.from_dict(json.loads(json.dumps(item.to_dict())))
     assert again.extra["check"] == LOOP and again.extra["entry_point"] == "f"
     assert code_verifier.check(again, code(SQUARE)).correct
+
+
+def test_the_recording_is_made_once_per_item(sandbox_pool, monkeypatch):
+    from reasonlab.verifiers.code import CodeVerifier
+
+    verifier, batches = CodeVerifier(sandbox_pool), []
+    real = sandbox_pool.run_many
+
+    def counted(jobs, **kwargs):
+        batches.append([job.public["exprs"][0][0].split("(")[0] for job in jobs])
+        return real(jobs, **kwargs)
+
+    monkeypatch.setattr(sandbox_pool, "run_many", counted)
+    item = check_item(LOOP, SQUARE)
+    assert verifier.check_many([(item, code(SQUARE)), (item, code(SQUARE))])[1].correct
+    assert batches == [["_rl_record"], ["f", "f"], ["_rl_replay", "_rl_replay"]]
+    batches.clear()
+    assert not verifier.check(item, code("def f(x):\n    return x\n")).correct
+    assert batches == [["f"], ["_rl_replay"]]

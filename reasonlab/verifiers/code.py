@@ -278,7 +278,7 @@ class CodeVerifier(Verifier):
     def __init__(self, pool: SandboxPool | None = None):
         self._pool = pool
         self._own_pool = pool is None
-        self._records: dict[str, Record | str] = {}  # a check item's recording, or why none
+        self._records: dict[str, Record] = {}  # check items' recordings, by CheckSpec.key
 
     @property
     def pool(self) -> SandboxPool:
@@ -329,10 +329,13 @@ class CodeVerifier(Verifier):
         failed = {}
         for (key, spec), result in zip(todo.items(), self._run(jobs, "record checks"),
                                        strict=True):
-            if isinstance(result, RunFailed):  # the sandbox's trouble, not the item's: retried
-                failed[key] = f"recording the check: sandbox: {result}"
+            record = (f"recording the check: sandbox: {result}" if isinstance(result, RunFailed)
+                      else read_record(spec.check, result))
+            # only a recording is kept: a failure (a busy machine's time limit, say) is retried
+            if isinstance(record, str):
+                failed[key] = record
             else:
-                self._records[key] = read_record(spec.check, result)
+                self._records[key] = record
         bad = {}
         for i, p in checks.items():
             key = p.spec.check.key
