@@ -18,7 +18,7 @@ import pytest
 
 from reasonlab.cli import main
 from reasonlab.evaluate.runfolder import read_samples
-from reasonlab.evaluate.runner import run_eval
+from reasonlab.evaluate.runner import EvalIncomplete, run_eval
 from reasonlab.evaluate.suite import load_suite
 from reasonlab.models import load_model
 from reasonlab.models.serve import free_port
@@ -60,8 +60,9 @@ class Flaky:
     """Answers chat completions with ``<answer>0</answer>``; while ``failing``, a prompt that
     contains ``marker`` gets HTTP ``status`` instead. ``asked`` lists every prompt."""
 
-    def __init__(self, marker: str = " * ", status: int = 503):
+    def __init__(self, marker: str = " * ", status: int = 503, down_after: int | None = None):
         self.failing, self.marker, self.status, self.asked = True, marker, status, []
+        self.down_after = down_after    # answer nothing but ``status`` after this many requests
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,7 +74,8 @@ class Flaky:
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": "<answer>0"}}],
                     "usage": {"prompt_tokens": 5, "completion_tokens": 3}}
-                if owner.failing and owner.marker in prompt:
+                gone = owner.down_after is not None and len(owner.asked) > owner.down_after
+                if owner.failing and (owner.marker in prompt or gone):
                     status, answer = owner.status, {"error": "overloaded"}
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -115,6 +117,28 @@ def test_failed_samples_leave_the_run_incomplete_and_are_retried(tmp_path):
         assert len(rows) == 8 and all(r["finish_reason"] != "error" for r in rows)
         assert run_eval(model, suite, out, progress=False)["complete"] is True
         assert len(flaky.asked) == 5      # nothing left to do: not even a probe
+    finally:
+        flaky.close()
+
+
+def test_an_endpoint_that_dies_mid_run_stops_the_run_which_a_rerun_finishes(tmp_path):
+    # Up for the probe and the first batch (3 requests), then 503 to everything.
+    flaky = Flaky(marker="never in a prompt", status=503, down_after=3)
+    try:
+        suite = load_suite("smoke")
+        out = tmp_path / "run"
+        model = load_model(flaky.spec, max_retries=1, backoff=0.01, max_backoff=0.02,
+                           progress=False)
+        with pytest.raises(EvalIncomplete, match="not answering.*rerun"):
+            run_eval(model, suite, out, batch_size=2, progress=False)
+        # Batch 1 answered, batch 2 failed, then the probe found the endpoint down: batches
+        # 3 and 4 were never sent.
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["complete"] is False and summary["generation_errors"] == 2
+        assert summary["samples"] == 4
+        flaky.failing = False
+        assert run_eval(model, suite, out, batch_size=2, progress=False)["complete"] is True
+        assert len(read_samples(out / "samples.jsonl")) == 8
     finally:
         flaky.close()
 

@@ -36,6 +36,7 @@ from reasonlab.evaluate.runfolder import (
 )
 from reasonlab.evaluate.suite import Suite
 from reasonlab.models.base import Generation, Model, SamplingParams
+from reasonlab.models.openai_client import EndpointError
 from reasonlab.tasks.item import Item
 
 FLUSH_EVERY_S = 1.0   # longest a finished sample waits to be verified and written
@@ -192,6 +193,12 @@ def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
                 if index not in sink.reported:
                     sink.on_done(index, gen)
             sink.flush()
+            if results and all(g.finish_reason == "error" for g in results):
+                # A whole batch failed: if the endpoint is gone, stop here rather than spend a
+                # retry window on every remaining batch (check_health raises EndpointError).
+                check = getattr(model, "check_health", None)
+                if check is not None:
+                    check()
     finally:
         bar.close()
         writer.close()
@@ -254,14 +261,21 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
             for (folder, _, _), config in zip(runs, configs, strict=True):
                 folder.mkdir(parents=True, exist_ok=True)
                 check_or_write_config(folder, config)
-            for number, (folder, cap, floor) in enumerate(runs):
-                if not pending[number]:
-                    continue
-                label = "eval" if number == 0 else f"eval@{cap}"
-                generate_missing(loaded, suite, folder, batch_size=batch_size,
-                                 thinking_budget=cap, min_thinking=floor, progress=progress,
-                                 label=label)
+            stopped: ReasonlabError | None = None
+            try:
+                for number, (folder, cap, floor) in enumerate(runs):
+                    if not pending[number]:
+                        continue
+                    label = "eval" if number == 0 else f"eval@{cap}"
+                    generate_missing(loaded, suite, folder, batch_size=batch_size,
+                                     thinking_budget=cap, min_thinking=floor,
+                                     progress=progress, label=label)
+            except EndpointError as exc:
+                stopped = EvalIncomplete(f"{exc}; stopped, the run is incomplete - rerun the "
+                                         "same command to continue")
             main = _summaries(runs, suite, info, prices, baseline, trained_tasks)
+            if stopped is not None:
+                raise stopped     # after the summary that says complete: false
     finally:
         if loaded is not None and loaded is not model:
             loaded.close()

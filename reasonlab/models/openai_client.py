@@ -6,6 +6,10 @@ failures â€” HTTP 429, 5xx, and connection errors (refused, reset, timed out) â€
 jittered exponential backoff. Any other failure, or one that outlasts the retries, becomes that
 prompt's ``Generation(finish_reason="error")``; one bad prompt never raises.
 
+A dead endpoint costs one retry window per ``generate`` call, not one per prompt: once
+``down_after`` prompts in a row have used up their retries, the call's remaining prompts fail at
+once. ``check_health`` asks for one token before real work, so a command can fail up front.
+
 Reasoning models that return ``reasoning_content`` (or ``reasoning``) separately get it in
 ``Generation.reasoning`` and counted as thinking tokens.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -89,7 +94,7 @@ class OpenAIModel(Model):
                  mode: str = "chat", concurrency: int = 8, timeout: float = 120.0,
                  max_retries: int = 4, backoff: float = 0.5, max_backoff: float = 20.0,
                  token_field: str = "max_tokens", extra_body: dict | None = None,
-                 progress: bool = True):
+                 progress: bool = True, down_after: int = 2):
         if mode not in ("chat", "completions"):
             raise ConfigError(f"mode must be 'chat' or 'completions', got {mode!r}", field="mode")
         if concurrency < 1:
@@ -100,6 +105,9 @@ class OpenAIModel(Model):
         self.mode, self.concurrency, self.timeout = mode, concurrency, timeout
         self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
         self.token_field, self.extra_body, self.progress = token_field, extra_body or {}, progress
+        self.down_after = max(1, down_after)
+        self._failed_in_a_row = 0
+        self._down_lock = threading.Lock()
 
     @classmethod
     def from_spec(cls, spec: str, **options) -> OpenAIModel:
@@ -159,6 +167,20 @@ class OpenAIModel(Model):
         return cap * random.uniform(0.5, 1.0)     # jitter: retries from many threads spread out
 
     def _complete(self, prompt: str, params: SamplingParams) -> Generation:
+        if self._failed_in_a_row >= self.down_after:
+            return Generation(text="", finish_reason="error",
+                              error=f"{self.base_url} is down ({self._failed_in_a_row} prompts "
+                                    "in a row failed after all retries); not asked")
+        gen = self._attempts(prompt, params)
+        with self._down_lock:
+            if gen.finish_reason != "error":
+                self._failed_in_a_row = 0
+            elif (gen.error or "").startswith("gave up after"):
+                self._failed_in_a_row += 1
+        return gen
+
+    def _attempts(self, prompt: str, params: SamplingParams) -> Generation:
+        """One prompt with retries on transient failures."""
         path = "/chat/completions" if self.mode == "chat" else "/completions"
         start = time.perf_counter()
         last_error = ""
@@ -252,6 +274,7 @@ class OpenAIModel(Model):
         if params.thinking_budget is not None or params.min_thinking_tokens is not None:
             raise ConfigError("budget forcing needs a local model (it edits the token stream); "
                               "an HTTP endpoint cannot do it", field="thinking_budget")
+        self._failed_in_a_row = 0     # each call gets a fresh chance: it may be back up
         results: list[Generation | None] = [None] * len(prompts)
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="openai")
         try:
