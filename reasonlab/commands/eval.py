@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
     # Optional sub-command: `reasonlab eval --model ...` stays as it is.
-    actions = p.add_subparsers(dest="eval_action", metavar="ACTION")
+    actions = p.add_subparsers(dest="eval_action", metavar="[transfer]",
+                               help="optional sub-command; without one, eval runs the suite")
     t = actions.add_parser(
         "transfer", help="compare two run folders of the same suite (writes transfer.json)",
         description="reasonlab eval transfer BASE TRAINED --trained-tasks a,b: per task the "
