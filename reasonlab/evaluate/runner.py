@@ -237,6 +237,8 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
 
         load_summary(baseline)    # a bad baseline is refused now, not after the whole run
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a run folder", file=str(out), field="--out")
     runs: list[tuple[Path, int | None, int | None]] = [
         (out, suite.thinking_budget, suite.min_thinking_tokens)]
     for budget in suite.thinking_budgets:
