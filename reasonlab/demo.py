@@ -1,12 +1,15 @@
-"""``reasonlab demo``: the whole pipeline on a laptop CPU, from nothing, in minutes.
+"""``reasonlab demo``: the whole pipeline on a laptop CPU, from nothing, in minutes — and the
+essay's claim at toy scale: a model that *can* reason but by habit does not is taught to think
+by outcome RL on one task, and the habit spreads.
 
-1. build a tiny model (``init:tiny``) and warm-start it with SFT on teacher traces of several
-   families (``sft-tiny``), stopping early on purpose so that RL has headroom;
-2. evaluate it (``base``) on the RL task at the levels RL trains and one beyond, and on
-   held-out families (seen in SFT only, and never seen at all);
-3. RL-train it with verifier rewards and the curriculum (``rl-tiny``);
-4. evaluate again (``rl``);
-5. compute the transfer between the two runs, check the gain on each trained task, and write
+1. build a tiny model (``init:tiny``) and warm-start it with SFT (``sft-tiny-habit``) in two
+   phases: a *skill* phase on full teacher traces of three families, then a *habit* phase on
+   mostly ``direct`` answers (empty thinking), so greedy decoding answers without reasoning;
+2. evaluate the model after each phase (``skill``, and ``base``: the model RL starts from);
+3. RL-train it with verifier rewards and the curriculum on the trained task only (``rl-tiny``);
+4. evaluate again (``rl``) on three groups: the RL-trained task; the families warm-started the
+   same way but never RL-trained (does the habit transfer?); a family never trained at all;
+5. compute the transfer between base and rl, check the gain on each trained task, and write
    ``report.html`` with its ``plots/``.
 
 Every stage resumes: rerunning the same command continues an interrupted demo. The eval suite
@@ -24,43 +27,61 @@ from typing import Any
 
 import yaml
 
-TRAINED_TASKS = ["addition"]
-RL_LEVELS = (2, 3)          # the RL recipe's curriculum range (rl-tiny)
-HARDER_LEVELS = (4,)        # beyond anything trained
-SFT_ONLY_TASKS = ["counting", "sorting"]    # in the warm start, never in RL
-UNSEEN_TASKS = ["multiplication"]           # in neither: what appears from nowhere (nothing)
+WARM_START, RL_RECIPE = "sft-tiny-habit", "rl-tiny"
+TRAINED_TASKS = ["addition"]                # RL-trained
+RL_LEVELS = (1, 2, 3)                       # the RL recipe's curriculum range (rl-tiny)
+SFT_ONLY_TASKS = ["counting", "sorting"]    # warm-started the same way, never RL-trained
+UNSEEN_TASKS = ["multiplication"]           # in neither: does the habit reach it?
 HELD_OUT_TASKS = SFT_ONLY_TASKS + UNSEEN_TASKS
-# As in the sft-tiny and rl-tiny recipes: the trace ends "so the sum is N" (see AdditionConfig).
+GROUPS = {"rl_trained": TRAINED_TASKS, "sft_only": SFT_ONLY_TASKS, "never_trained": UNSEEN_TASKS}
+GROUP_LABELS = {"rl_trained": "RL-trained", "sft_only": "SFT only", "never_trained":
+                "never trained"}
+# As in the recipes: the trace ends "so the sum is N" (see AdditionConfig).
 TASK_CONFIG = {"addition": {"restate": False}}
+TARGET_POINTS = 15.0    # the gain the demo promises on each RL-trained task
 
 
 @dataclass(frozen=True)
 class Size:
-    sft_steps: int
+    skill_steps: int      # SFT on full traces
+    habit_steps: int      # SFT on mostly direct answers
     rl_steps: int
     items: int            # eval items per trained-task cell (held-out cells get half)
 
 
-# Measured on 2 cores: see README "Results" for the wall times these give.
-SIZES = {"default": Size(sft_steps=800, rl_steps=100, items=80),
-         "fast": Size(sft_steps=300, rl_steps=24, items=24)}
+# The wall times these give on 2 cores are in README "Results".
+SIZES = {"default": Size(skill_steps=800, habit_steps=120, rl_steps=40, items=80),
+         "fast": Size(skill_steps=300, habit_steps=60, rl_steps=16, items=24)}
 
 
 def demo_suite(size: Size, seed: int) -> dict[str, Any]:
-    """The RL task at its RL levels and beyond; held-out families at their easiest levels. The
-    prompt template is ``raw`` because the tiny model is trained from scratch: an instruction
-    it has never read would only cost tokens."""
+    """The RL task at its RL levels; the other families at their easiest levels. The prompt
+    template is ``raw`` because the tiny model is trained from scratch: an instruction it has
+    never read would only cost tokens."""
     held = max(8, size.items // 2)
     return {
         "name": "demo",
-        "description": "reasonlab demo: the RL task at and beyond its levels, held-out families",
+        "description": "reasonlab demo: the RL-trained task, SFT-only families, a never-trained "
+                       "family",
         "seed": 1000 + seed, "items": size.items, "samples": 1, "max_tokens": 256,
         "template": "raw", "confidence": False,
-        "tasks": [{"task": name, "difficulties": [*RL_LEVELS, *HARDER_LEVELS],
+        "tasks": [{"task": name, "difficulties": list(RL_LEVELS),
                    "config": TASK_CONFIG.get(name, {})} for name in TRAINED_TASKS]
         + [{"task": name, "difficulties": [1, 2], "items": held} for name in SFT_ONLY_TASKS]
         + [{"task": name, "difficulties": [1], "items": held} for name in UNSEEN_TASKS],
     }
+
+
+def warm_start_recipe(size: Size, seed: int, suite_file: Path):
+    """``sft-tiny-habit`` with the demo's seed, phase lengths and held-out suite."""
+    from reasonlab.train.config import load_recipe
+
+    recipe = load_recipe(WARM_START, [f"seed={seed}", f"eval.suite={suite_file.resolve()}",
+                                      "eval.every=0"], kind="sft")
+    steps = {"skill": size.skill_steps, "habit": size.habit_steps}
+    for phase in recipe.phases:
+        phase.max_steps = steps.get(phase.name, phase.max_steps)
+    return recipe
 
 
 def _stage(number: int, title: str) -> float:
@@ -80,37 +101,38 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     from reasonlab.report import write_report
     from reasonlab.train.config import load_recipe
     from reasonlab.train.rl import train_rl
-    from reasonlab.train.sft import train_sft
+    from reasonlab.train.sft import phase_folder, phase_recipes, train_sft
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     size = SIZES["fast" if fast else "default"]
+    suite_spec = demo_suite(size, seed)
+    out.mkdir(parents=True, exist_ok=True)
     suite_file = out / "suite.yaml"
-    suite_file.write_text(yaml.safe_dump(demo_suite(size, seed), sort_keys=False))
+    suite_file.write_text(yaml.safe_dump(suite_spec, sort_keys=False))
     suite = load_suite(str(suite_file))
-    held_out = [f"seed={seed}", f"eval.suite={suite_file.resolve()}", "eval.every=0"]
+    sft_recipe = warm_start_recipe(size, seed, suite_file)
     begin, timings = time.perf_counter(), {}
 
-    start = _stage(1, f"SFT warm start of a tiny model on teacher traces ({size.sft_steps} "
-                      "steps)")
+    phases = " then ".join(f"{p.name} {p.max_steps} steps {p.styles or sft_recipe.styles}"
+                           for p in sft_recipe.phases)
+    start = _stage(1, f"SFT warm start of a tiny model: {phases}")
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
-        recipe = load_recipe("sft-tiny", [*held_out, f"max_steps={size.sft_steps}"], kind="sft")
-        # One pass over fresh items; don't build (and tokenize) more than the steps use.
-        recipe.sft_items = min(recipe.sft_items, size.sft_steps
-                               * int(recipe.trl.get("per_device_train_batch_size", 8)))
-        train_sft(recipe, out / "sft", resume=True)
+        train_sft(sft_recipe, out / "sft", resume=True)
     _done(start, timings, "sft")
 
-    start = _stage(2, "evaluate the warm-started model (base)")
+    start = _stage(2, "evaluate the warm start after each phase (skill, base)")
+    skill_final = phase_folder(out / "sft", sft_recipe.phases[0].name) / "final"
+    skill = run_eval(str(skill_final), suite, out / "skill", batch_size=64)
     base = run_eval(str(sft_final), suite, out / "base", batch_size=64)
-    _done(start, timings, "eval_base")
+    _done(start, timings, "eval_warm_start")
 
-    start = _stage(3, f"RL (GRPO) with verifier rewards and a curriculum ({size.rl_steps} "
-                      "steps)")
+    start = _stage(3, f"RL (GRPO) on {', '.join(TRAINED_TASKS)} with verifier rewards and a "
+                      f"curriculum ({size.rl_steps} steps)")
     rl_final = out / "rl-train" / "final"
     if not (rl_final / "config.json").is_file():
-        recipe = load_recipe("rl-tiny", [*held_out, f"model={sft_final.resolve()}",
+        recipe = load_recipe(RL_RECIPE, [f"seed={seed}", f"eval.suite={suite_file.resolve()}",
+                                         "eval.every=0", f"model={sft_final.resolve()}",
                                          f"max_steps={size.rl_steps}"], kind="rl")
         train_rl(recipe, out / "rl-train", resume=True)
     _done(start, timings, "rl")
@@ -120,25 +142,35 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     _done(start, timings, "eval_rl")
 
     start = _stage(5, "transfer, gain check and report")
-    moved = transfer(base, rl, trained_tasks=TRAINED_TASKS)
-    gains = {name: gain(base["tasks"][name], rl["tasks"][name]) for name in TRAINED_TASKS}
-    demo = {"trained_tasks": TRAINED_TASKS, "held_out_tasks": HELD_OUT_TASKS,
-            "sft_only_tasks": SFT_ONLY_TASKS, "unseen_tasks": UNSEEN_TASKS,
-            "rl_levels": list(RL_LEVELS), "harder_levels": list(HARDER_LEVELS),
-            "seed": seed, "fast": fast,
-            "steps": {"sft": size.sft_steps, "rl": size.rl_steps},
-            "runs": {"base": "base", "rl": "rl", "sft_train": "sft", "rl_train": "rl-train"},
-            "gain": gains, "transfer": moved, "report": "report.html"}
+    runs = {"skill": skill, "base": base, "rl": rl}
+    demo = {"groups": GROUPS, "group_labels": GROUP_LABELS,
+            "trained_tasks": TRAINED_TASKS, "sft_only_tasks": SFT_ONLY_TASKS,
+            "unseen_tasks": UNSEEN_TASKS, "held_out_tasks": HELD_OUT_TASKS,
+            "rl_levels": list(RL_LEVELS), "seed": seed, "fast": fast,
+            "steps": {"skill": size.skill_steps, "habit": size.habit_steps, "rl": size.rl_steps},
+            "warm_start": {"recipe": WARM_START, "phases": [
+                {"name": p.name, "steps": sub.max_steps, "styles": sub.styles,
+                 "learning_rate": sub.trl.get("learning_rate"), "items": sub.sft_items}
+                for p, (sub, _) in zip(sft_recipe.phases, phase_recipes(sft_recipe),
+                                       strict=True)]},
+            "rl_recipe": RL_RECIPE,
+            "runs": {"skill": "skill", "base": "base", "rl": "rl", "sft_train": "sft",
+                     "rl_train": "rl-train"},
+            "gain": {name: gain(base["tasks"][name], rl["tasks"][name])
+                     for name in TRAINED_TASKS},
+            "think_rate": {name: {role: s["tasks"][name].get("think_rate")
+                                  for role, s in runs.items()} for name in rl["tasks"]},
+            "transfer": transfer(base, rl, trained_tasks=TRAINED_TASKS),
+            "report": "report.html"}
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
-    write_report(out / "rl", baseline=out / "base", train=out / "rl-train", out=out,
-                 trained_tasks=TRAINED_TASKS)
+    write_report(out, out=out)
     _done(start, timings, "report")
     demo["stage_s"] = timings
     demo["wall_s"] = round(time.perf_counter() - begin, 1)
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
 
-    print_table(base, rl)
-    for name, g in gains.items():
+    print_table(runs)
+    for name, g in demo["gain"].items():
         print(gain_line(name, g))
     print(f"\nwrote {out}/report.html, {out}/demo.json, {out}/base/summary.json, "
           f"{out}/rl/summary.json ({demo['wall_s']:.0f}s in all)")
@@ -146,36 +178,58 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
 
 
 def gain(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """RL's gain on one task: points, both 95% intervals, and whether they are disjoint."""
+    """RL's gain on one task: points, both 95% intervals, whether they are disjoint, and
+    whether it meets the demo's promise (``TARGET_POINTS`` with disjoint intervals)."""
     (b_lo, b_hi), (a_lo, a_hi) = before["ci95"], after["ci95"]
-    return {"base": before["accuracy"], "rl": after["accuracy"],
-            "points": round(100 * (after["accuracy"] - before["accuracy"]), 1),
+    points = round(100 * (after["accuracy"] - before["accuracy"]), 1)
+    disjoint = a_lo > b_hi or b_lo > a_hi
+    return {"base": before["accuracy"], "rl": after["accuracy"], "points": points,
             "base_ci95": [b_lo, b_hi], "rl_ci95": [a_lo, a_hi],
             "n_base": before["n"], "n_rl": after["n"],
-            "intervals_disjoint": a_lo > b_hi or b_lo > a_hi}
+            "think_rate_base": before.get("think_rate"), "think_rate_rl": after.get("think_rate"),
+            "intervals_disjoint": disjoint,
+            "meets_target": disjoint and points >= TARGET_POINTS}
 
 
 def gain_line(name: str, g: dict[str, Any]) -> str:
     verdict = ("the 95% intervals do not overlap" if g["intervals_disjoint"]
                else "the 95% intervals overlap: not a reliable change at this size")
+    target = (f"meets the demo's +{TARGET_POINTS:.0f}-point target" if g["meets_target"]
+              else f"short of the demo's +{TARGET_POINTS:.0f}-point target")
     return (f"RL on {name}: {100 * g['base']:.1f}% -> {100 * g['rl']:.1f}% "
-            f"({g['points']:+.1f} points on {g['n_rl']} items); {verdict}")
+            f"({g['points']:+.1f} points on {g['n_rl']} items); {verdict}; {target}")
 
 
-def print_table(base: dict[str, Any], rl: dict[str, Any]) -> None:
-    """Accuracy per task x difficulty, base vs rl, with 95% intervals."""
-    print(f"\n{'task':<16}{'diff':>5}{'base':>18}{'rl':>18}{'change':>9}")
-    for name, task in rl["tasks"].items():
-        role = ("trained" if name in TRAINED_TASKS else
-                "SFT only" if name in SFT_ONLY_TASKS else "never trained")
-        for level, cell in sorted(task["by_difficulty"].items(), key=lambda kv: int(kv[0])):
-            before = base["tasks"].get(name, {}).get("by_difficulty", {}).get(level)
-            if before is None:
-                continue
-            print(f"{name:<16}{level:>5}{_cell(before):>18}{_cell(cell):>18}"
-                  f"{100 * (cell['accuracy'] - before['accuracy']):>+8.1f}  {role}")
+def group_of(task: str) -> str:
+    return next((GROUP_LABELS[g] for g, names in GROUPS.items() if task in names), "other")
+
+
+def print_table(runs: dict[str, dict[str, Any]]) -> None:
+    """Accuracy (95% intervals) and think rate per task x difficulty, for every evaluated
+    model (skill -> base -> rl), grouped by what training each task saw."""
+    names = list(runs)
+    rl = runs[names[-1]]
+    print(f"\n{'group':<15}{'task':<16}{'diff':>4}" + "".join(f"{n:>17}" for n in names)
+          + f"{'change':>8}   think rate " + " -> ".join(names))
+    for group, tasks in GROUPS.items():
+        for name in tasks:
+            for level in sorted(rl["tasks"].get(name, {}).get("by_difficulty", {}), key=int):
+                cells = [r["tasks"].get(name, {}).get("by_difficulty", {}).get(level)
+                         for r in runs.values()]
+                if any(c is None for c in cells):
+                    continue
+                change = 100 * (cells[-1]["accuracy"] - cells[-2]["accuracy"])
+                think = " -> ".join(_rate(c.get("think_rate")) for c in cells)
+                print(f"{GROUP_LABELS[group]:<15}{name:<16}{level:>4}"
+                      + "".join(f"{_cell(c):>17}" for c in cells) + f"{change:>+8.1f}   {think}")
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _cell(cell: dict[str, Any]) -> str:
+    if cell.get("accuracy") is None:
+        return "n/a"
     lo, hi = cell["ci95"]
     return f"{100 * cell['accuracy']:.0f}% [{100 * lo:.0f},{100 * hi:.0f}]"

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import yaml
 
-from reasonlab.demo import HELD_OUT_TASKS, SIZES, TASK_CONFIG, TRAINED_TASKS, demo_suite, gain
+from reasonlab.demo import (
+    GROUPS,
+    HELD_OUT_TASKS,
+    RL_LEVELS,
+    SIZES,
+    TASK_CONFIG,
+    TRAINED_TASKS,
+    demo_suite,
+    gain,
+    print_table,
+    warm_start_recipe,
+)
 from reasonlab.evaluate.suite import load_suite
 from reasonlab.tasks import get_task
 from reasonlab.train.config import load_recipe
@@ -31,7 +42,7 @@ def test_suite_and_recipes_share_the_addition_trace(tmp_path):
     suite = _load(tmp_path, SIZES["fast"])
     entry = next(t for t in suite.tasks if t.task == "addition")
     assert entry.config == TASK_CONFIG["addition"]
-    for name, kind in (("sft-tiny", "sft"), ("rl-tiny", "rl")):
+    for name, kind in (("sft-tiny", "sft"), ("sft-tiny-habit", "sft"), ("rl-tiny", "rl")):
         spec = next(t for t in load_recipe(name, [], kind=kind).tasks if t.name == "addition")
         assert spec.config == TASK_CONFIG["addition"], name
     item = get_task("addition", **TASK_CONFIG["addition"]).item(0, 3, 0)
@@ -44,6 +55,39 @@ def test_gain_reads_disjoint_intervals():
     close = {"accuracy": 0.38, "ci95": [0.32, 0.44], "n": 240}
     g = gain(base, better)
     assert g["points"] == 25.0 and g["intervals_disjoint"] and g["n_rl"] == 240
+    assert g["meets_target"]
+    # +16 points whose intervals overlap is not the promised gain.
+    assert not gain(base, {"accuracy": 0.46, "ci95": [0.35, 0.57], "n": 80})["meets_target"]
     assert not gain(base, close)["intervals_disjoint"]
     assert gain(better, base)["intervals_disjoint"]      # a drop is reported, not hidden
     assert gain(better, base)["points"] == -25.0
+
+
+def test_warm_start_is_staged_skill_then_habit_and_rl_trains_the_eval_levels(tmp_path):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(demo_suite(SIZES["fast"], 0), sort_keys=False))
+    recipe = warm_start_recipe(SIZES["fast"], 3, path)
+    assert [(p.name, p.max_steps) for p in recipe.phases] == [
+        ("skill", SIZES["fast"].skill_steps), ("habit", SIZES["fast"].habit_steps)]
+    assert recipe.seed == 3 and recipe.eval.suite == str(path.resolve())
+    assert recipe.phases[1].styles["direct"] > recipe.phases[1].styles["full"]
+    rl = load_recipe("rl-tiny", [], kind="rl")
+    spec = next(t for t in rl.tasks if t.name == "addition")
+    assert (spec.min_level, spec.max_level) == (min(RL_LEVELS), max(RL_LEVELS))
+    assert [t.name for t in rl.tasks] == GROUPS["rl_trained"]
+    suite = _load(tmp_path, SIZES["default"])
+    tasks = {t.task for t in suite.tasks}
+    assert all(set(names) <= tasks for names in GROUPS.values())
+
+
+def test_table_shows_every_model_and_its_think_rate(capsys):
+    def run(acc, think):
+        cell = {"accuracy": acc, "ci95": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)],
+                "think_rate": think}
+        return {"tasks": {"addition": {"by_difficulty": {"1": cell, "2": cell}}}}
+
+    print_table({"skill": run(0.8, 1.0), "base": run(0.05, 0.0), "rl": run(0.7, 0.98)})
+    out = capsys.readouterr().out.splitlines()
+    assert "think rate skill -> base -> rl" in out[1]
+    assert out[2].split()[:3] == ["RL-trained", "addition", "1"]
+    assert "+65.0" in out[2] and out[2].endswith("1.00 -> 0.00 -> 0.98")

@@ -12,10 +12,12 @@ tasks:                   # drawn by weight; each has its own level range and cur
   - {name: addition, weight: 1, min_level: 1, max_level: 4, start_level: 1, config: {}}
 prompt: {template: default, confidence: false, chat: false}
 curriculum: {enabled: true, window: 32, promote_at: 0.8, demote_at: 0.3}
-rewards: {correctness: 1.0, format: 0.1, length: 0.0, calibration: 0.0, judge: 0.0}
+rewards: {correctness: 1.0, format: 0.1, length: 0.0, thinking: 0.0, calibration: 0.0,
+          judge: 0.0}
 checkpoint: {every: 50, keep: 2}
 eval: {every: 0, suite: smoke, batch_size: 32}
 rollouts: true           # DIR/rollouts/step-N.jsonl (RL only)
+drop_zero_variance_groups: false   # RL: groups whose completions all scored alike leave the loss
 sft_items: 2000          # SFT: distinct teacher examples drawn over the tasks' level ranges
 styles: {full: 1.0}      # SFT: reasoning styles by weight, chosen per item (full | direct | …)
 phases: []               # SFT: stages run in order, e.g. skill then habit (see PhaseSpec)
@@ -84,6 +86,7 @@ class RewardSpec:
     length: float = 0.0
     length_limit: int | None = None   # default: trl.max_completion_length
     length_cache: int | None = None   # default: a quarter of length_limit
+    thinking: float = 0.0             # price of a thought as long as the length limit
     calibration: float = 0.0
     judge: float = 0.0
 
@@ -127,6 +130,7 @@ class Recipe:
     checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
     eval: EvalSpec = field(default_factory=EvalSpec)
     rollouts: bool = True
+    drop_zero_variance_groups: bool = False   # RL: leave groups that all scored alike out
     sft_items: int = 2000
     styles: dict = field(default_factory=lambda: {"full": 1.0})
     phases: list[PhaseSpec] = field(default_factory=list)
@@ -359,6 +363,8 @@ def validate(recipe: Recipe) -> None:
                        f"pip install {module} (or remove it from report_to)")
     if recipe.kind == "rl":
         _validate_rewards(recipe)
+    elif recipe.drop_zero_variance_groups:
+        raise fail("drop_zero_variance_groups", "applies to RL recipes only (SFT has no groups)")
     from reasonlab.train.runfolder import validate_trl
 
     validate_trl(recipe)   # TRL's own checks now, before any run folder is made
@@ -408,7 +414,7 @@ def _validate_styles(recipe: Recipe) -> None:
 def _validate_rewards(recipe: Recipe) -> None:
     fail, r = recipe.fail, recipe.rewards
     weights = {"correctness": r.correctness, "format": r.format, "length": r.length,
-               "calibration": r.calibration, "judge": r.judge}
+               "thinking": r.thinking, "calibration": r.calibration, "judge": r.judge}
     if not any(weights.values()):
         raise fail("rewards", "every reward weight is 0; set at least rewards.correctness")
     for name, weight in weights.items():
@@ -425,9 +431,9 @@ def _validate_rewards(recipe: Recipe) -> None:
             raise fail("rewards.judge", "no verifier named 'judge' is registered; set "
                        "rewards.judge: 0 or install the judge verifier")
     limit = r.length_limit or recipe.trl.get("max_completion_length")
-    if r.length and not limit:
-        raise fail("rewards.length_limit", "length shaping needs a limit: set "
-                   "rewards.length_limit or trl.max_completion_length")
+    if (r.length or r.thinking) and not limit:
+        raise fail("rewards.length_limit", "length shaping and a thinking cost need a limit: "
+                   "set rewards.length_limit or trl.max_completion_length")
     if r.length_limit is not None and r.length_limit < 1:
         raise fail("rewards.length_limit", f"must be at least 1, got {r.length_limit}")
     if r.length_cache is not None and limit and not 0 < r.length_cache <= limit:

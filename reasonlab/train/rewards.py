@@ -9,6 +9,9 @@ Components (weight 0 = off):
   trailing ``Confidence:`` line allowed when the prompt asks for one), else 0;
 - ``length``: DAPO's soft overlong punishment, 0 up to ``limit - cache`` tokens, then falling
   linearly to -1 at ``limit`` and below it beyond;
+- ``thinking``: a cost per thinking token, ``-(thinking tokens) / limit`` in [-1, 0], so that
+  thinking has to pay for itself (compute allocation: answer easy items directly, think on hard
+  ones); the weight is the price of a thought as long as the limit;
 - ``calibration``: ``1 - (confidence - correctness)²``, a Brier score of the stated
   ``Confidence: NN%`` (no stated confidence = 0, the worst Brier score);
 - ``judge``: the score of the verifier registered as ``judge``.
@@ -30,12 +33,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reasonlab.evaluate.overthinking import think_span
 from reasonlab.evaluate.prompting import parse_confidence
 from reasonlab.tasks import Item
 from reasonlab.train.config import RewardSpec
 from reasonlab.verifiers import Verdict, verify_many
 
-COMPONENTS = ("correctness", "format", "length", "calibration", "judge")
+COMPONENTS = ("correctness", "format", "length", "thinking", "calibration", "judge")
 _TRAILING_CONFIDENCE = re.compile(r"\s*confidence\s*[:=]\s*\d{1,3}(?:\.\d+)?\s*%\s*$",
                                   re.IGNORECASE)
 
@@ -47,6 +51,16 @@ def soft_overlong(length: int, limit: int, cache: int) -> float:
     if length <= limit:
         return (limit - cache - length) / cache
     return -1.0
+
+
+def thinking_tokens(completion: str, ids: Sequence[int] | None) -> float:
+    """Tokens spent thinking: the thinking text's share of the completion's characters times
+    its token count (exact for a character tokenizer; characters when no ids are given). An
+    empty think block costs nothing: answering directly is what the cost makes worth trying."""
+    span = len(think_span(completion).text.strip()) if completion else 0
+    if ids is None or not completion:
+        return float(span)
+    return len(ids) * span / len(completion)
 
 
 def brier_reward(confidence: float | None, score: float) -> float:
@@ -149,6 +163,10 @@ class RewardScorer:
             lengths = [len(ids) for ids in completion_ids] if completion_ids is not None else \
                 [len(c) for c in completions]
             out["length"] = [soft_overlong(length, self.limit, self.cache) for length in lengths]
+        if self.spec.thinking:
+            out["thinking"] = [-min(1.0, thinking_tokens(c, None if completion_ids is None
+                                                         else completion_ids[i]) / self.limit)
+                               for i, c in enumerate(completions)]
         if self.spec.calibration:
             out["calibration"] = [brier_reward(parse_confidence(c), v.score)
                                   for c, v in zip(completions, verdicts, strict=True)]

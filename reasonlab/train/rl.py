@@ -41,8 +41,10 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
     curriculum level, and whose checkpoints are atomic and carry reasonlab's state."""
 
     def __init__(self, *args: Any, mix: TaskMix, curriculum: Curriculum,
-                 checkpoint_root: Path, checkpoint_keep: int, **kwargs: Any):
+                 checkpoint_root: Path, checkpoint_keep: int,
+                 drop_zero_variance_groups: bool = False, **kwargs: Any):
         self.mix, self.curriculum = mix, curriculum
+        self.drop_zero_variance_groups = drop_zero_variance_groups
         self.checkpoint_root, self.checkpoint_keep = checkpoint_root, checkpoint_keep
         super().__init__(*args, **kwargs)
 
@@ -51,7 +53,21 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
         # become one item, so each group of G completions answers the same problem.
         if self.model.training:
             inputs = self.mix.materialize(inputs, self.curriculum.level)
-        return super()._generate_and_score_completions(inputs)
+        output = super()._generate_and_score_completions(inputs)
+        if self.drop_zero_variance_groups and self.model.training:
+            output = self._drop_zero_advantage(output)
+        return output
+
+    def _drop_zero_advantage(self, output: dict[str, Any]) -> dict[str, Any]:
+        """DAPO's dynamic-sampling idea without resampling: completions whose advantage is
+        exactly 0 (every member of a group scored alike, or masked) add nothing to the
+        gradient, but their tokens still count in the loss normaliser and shrink the step of
+        the groups that do teach. Take them out of the mask and the token count."""
+        keep = (output["advantages"] != 0).to(output["completion_mask"].dtype)
+        mask = output["completion_mask"] * keep.unsqueeze(1)
+        output["completion_mask"] = mask
+        output["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum()
+        return output
 
     def reasonlab_state(self) -> dict[str, Any]:
         return {"curriculum": self.curriculum.state_dict(),

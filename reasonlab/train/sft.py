@@ -24,7 +24,6 @@ from trl import SFTConfig, SFTTrainer
 
 from reasonlab.errors import ConfigError
 from reasonlab.jsonl import atomic_writer
-
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.config import Recipe
