@@ -190,3 +190,20 @@ def test_ci95_is_clustered_over_items_when_items_repeat():
         block["accuracy"], block["ci95"], t["accuracy"], t["ci95"])))
     naive = M.difference_interval(block["correct"], block["n"], t["correct"], t["n"])
     assert result["ci95"][1] - result["ci95"][0] > naive[1] - naive[0]
+
+
+def test_terminal_table_shows_think_rate_and_undefined_calibration_as_na(tmp_path, capsys):
+    import json
+
+    from reasonlab.commands.eval import print_summary
+
+    rows = rows_for(0)
+    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = summarize(rows, suite(), model_info={"name": "m"})
+    assert summary["calibration"]["rms_hle"] is None
+    print_summary(summary, str(tmp_path))
+    err = capsys.readouterr().err
+    assert "rms(hle) n/a (HLE's method needs ≥ 200 samples)" in err
+    assert "thinks%" in err.splitlines()[0]
+    addition = next(line for line in err.splitlines() if line.startswith("addition"))
+    assert addition.split()[-1] == "100"     # every decided sample thought ("wait ...")
