@@ -4,6 +4,7 @@
                     [--cache FILE] [--out FILE]            JSONL verdicts, like `reasonlab verify`
     reasonlab judge audit --judge ... [--items F]          master-key canary false positives
     reasonlab judge calibrate --judge ... --items F        agreement with rule-based truth
+    reasonlab judge data --task NAME --n N --out F         judge training data with truth labels
 
 A first positional ``audit`` or ``calibrate`` picks the action; without one the flags judge
 completions. All input is read and checked before any request or write; ``--cache`` keeps every
@@ -19,7 +20,7 @@ from collections import Counter
 
 from reasonlab.errors import InputError
 
-ACTIONS = ("audit", "calibrate")
+ACTIONS = ("audit", "calibrate", "data")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,11 +28,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "judge", help="score completions with an LLM judge; audit or calibrate a judge",
         description="reasonlab judge --judge openai:URL#MODEL --items F --completions F "
                     "[--spec FILE] [--cache FILE] [--out FILE]  |  reasonlab judge audit "
-                    "--judge ...  |  reasonlab judge calibrate --judge ... --items F")
+                    "--judge ...  |  reasonlab judge calibrate --judge ... --items F  |  "
+                    "reasonlab judge data --task NAME --n N [--seed S] [--policy MODEL] "
+                    "--out F")
     p.add_argument("action", nargs="?", choices=ACTIONS,
                    help="audit: canary false-positive rates; calibrate: agreement with "
-                        "rule-based ground truth; none: judge --completions")
-    p.add_argument("--judge", required=True, help="endpoint, openai:BASE_URL#MODEL")
+                        "rule-based ground truth; data: judge training data; none: judge "
+                        "--completions")
+    p.add_argument("--judge", help="endpoint, openai:BASE_URL#MODEL, or a local model folder "
+                                   "(judged in process); required except for data")
     p.add_argument("--items", help="items JSONL (required except for audit)")
     p.add_argument("--completions", help='JSONL of {"id", "completion"} (pairwise: plus '
                                          '"completion_b"); calibrate: optional')
@@ -56,7 +61,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     p.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/connection")
     p.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds")
-    p.add_argument("--n", type=int, default=8, help="audit: built-in items when no --items")
+    p.add_argument("--n", type=int, default=None,
+                   help="audit: built-in items when no --items (default 8); data: records")
+    p.add_argument("--task", help="data: the verifiable task the items come from")
+    p.add_argument("--difficulty", type=int, nargs="+", metavar="D",
+                   help="data: difficulties, taken in turn (default: the task's lowest)")
+    p.add_argument("--seed", type=int, default=0, help="data: item seed")
+    p.add_argument("--policy", help="data: a policy model (folder or endpoint) whose samples "
+                                    "are the candidates, perturbations filling either class")
+    p.add_argument("--policy-samples", type=int, default=4,
+                   help="data: samples per item from --policy")
+    p.add_argument("--prompt-template", default="default",
+                   help="data: the prompt template the policy is given (default, raw, ...)")
     p.add_argument("--canaries", help="audit: a file of canary responses, one per line")
     p.add_argument("--json", action="store_true", help="audit/calibrate: print the JSON report")
     p.add_argument("--no-progress", action="store_true",
@@ -117,6 +133,13 @@ def client_summary(judge) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "data":
+        from reasonlab.commands.judge_data import run_data
+
+        return run_data(args)
+    if not args.judge:
+        raise InputError("is required: --judge openai:URL#MODEL or a model folder",
+                         field="judge")
     if args.action == "audit":
         return run_audit(args)
     if args.action == "calibrate":
@@ -160,7 +183,9 @@ def run_audit(args: argparse.Namespace) -> int:
 
     if args.mode not in ("auto", "reference", "spec"):
         raise InputError("the audit runs in reference or spec mode", field="mode")
-    items = load_items(args.items) if args.items else default_items(args.n)
+    if args.n is not None and args.n < 1:
+        raise InputError("must be at least 1", field="n")
+    items = load_items(args.items) if args.items else default_items(args.n or 8)
     spec = read_text(args.spec, "spec") if args.spec else None
     mode = args.mode
     if mode == "auto":

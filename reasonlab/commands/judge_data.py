@@ -1,0 +1,78 @@
+"""``reasonlab judge data``: balanced judge training data with truth labels from the rule
+verifiers (``reasonlab.judges.data``). Every option is checked before anything is generated or
+written; the file is written atomically."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from reasonlab.errors import ConfigError, InputError
+
+
+def check_args(args: argparse.Namespace):
+    """The task and its difficulties, or an ``InputError`` naming the option."""
+    from reasonlab.tasks import get_task
+
+    if not args.task:
+        raise InputError("is required: reasonlab judge data --task NAME --n N --out F",
+                         field="task")
+    if args.n is None or args.n < 2:
+        raise InputError(f"must be at least 2 (one record of each class), got {args.n}",
+                         field="n")
+    if not args.out:
+        raise InputError("is required: the JSONL file to write", field="out")
+    out = Path(args.out)
+    if out.is_dir():
+        raise InputError("is a folder; give a file name", file=args.out, field="out")
+    if not out.parent.is_dir():
+        raise InputError("its folder does not exist", file=args.out, field="out")
+    if args.policy_samples < 1:
+        raise InputError("must be at least 1", field="policy-samples")
+    try:
+        task = get_task(args.task)
+    except (ConfigError, KeyError, ValueError) as exc:
+        raise InputError(getattr(exc, "message", str(exc)), field="task") from None
+    difficulties = args.difficulty or [task.min_difficulty]
+    for d in difficulties:
+        try:
+            task.check_difficulty(d)
+        except ConfigError as exc:
+            raise InputError(exc.message, field="difficulty") from None
+    if args.policy:
+        from reasonlab.evaluate.prompting import resolve_template
+        from reasonlab.evaluate.runner import check_model_spec
+
+        try:
+            check_model_spec(args.policy)
+        except InputError as exc:
+            raise InputError(exc.message, file=exc.file, field="policy") from None
+        try:
+            resolve_template(args.prompt_template)
+        except ConfigError as exc:
+            raise InputError(exc.message, field="prompt-template") from None
+    if not task.sample(1, difficulties[0], seed=args.seed)[0].answer:
+        raise InputError(f"task {args.task!r} has no reference answers to label with",
+                         field="task")
+    return difficulties
+
+
+def run_data(args: argparse.Namespace) -> int:
+    from reasonlab.jsonl import atomic_writer, dumps
+    from reasonlab.judges.data import judge_data
+
+    difficulties = check_args(args)
+    records = judge_data(args.task, difficulties, args.n, args.seed, policy=args.policy,
+                         samples=args.policy_samples, template=args.prompt_template)
+    with atomic_writer(args.out) as handle:
+        for i, record in enumerate(records):
+            handle.write(dumps(record.to_dict(i)) + "\n")
+    right = sum(r.label for r in records)
+    kinds = Counter(r.kind for r in records)
+    sources = Counter(r.source for r in records)
+    print(f"wrote {len(records)} records to {args.out}: {right} right, {len(records) - right} "
+          f"wrong; kinds {dict(sorted(kinds.items()))}; sources {dict(sources)}",
+          file=sys.stderr)
+    return 0
