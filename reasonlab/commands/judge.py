@@ -5,6 +5,8 @@
     reasonlab judge audit --judge ... [--items F]          master-key canary false positives
     reasonlab judge calibrate --judge ... --items F        agreement with rule-based truth
     reasonlab judge data --task NAME --n N --out F         judge training data with truth labels
+    reasonlab judge calibrate --judge ... --data F         ... on `judge data` candidates
+    reasonlab judge compare --reports A.json B.json        kappa(A) - kappa(B), paired interval
 
 A first positional ``audit`` or ``calibrate`` picks the action; without one the flags judge
 completions. All input is read and checked before any request or write; ``--cache`` keeps every
@@ -20,7 +22,7 @@ from collections import Counter
 
 from reasonlab.errors import InputError
 
-ACTIONS = ("audit", "calibrate", "data")
+ACTIONS = ("audit", "calibrate", "data", "compare")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "--out F")
     p.add_argument("action", nargs="?", choices=ACTIONS,
                    help="audit: canary false-positive rates; calibrate: agreement with "
-                        "rule-based ground truth; data: judge training data; none: judge "
-                        "--completions")
+                        "rule-based ground truth; data: judge training data; compare: two "
+                        "calibration reports on the same pairs; none: judge --completions")
     p.add_argument("--judge", help="endpoint, openai:BASE_URL#MODEL, or a local model folder "
                                    "(judged in process); required except for data")
     p.add_argument("--items", help="items JSONL (required except for audit)")
@@ -45,6 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the output here (atomically) instead of stdout")
     p.add_argument("--mode", choices=["auto", "reference", "spec", "rubric", "pairwise"],
                    default="auto", help="judge mode (auto: per item; audit: reference)")
+    p.add_argument("--template", help="a judge template version for its mode, e.g. "
+                                      "reference-short-v1 (default: the mode's own, or the "
+                                      "one a judge trained by reasonlab was trained on)")
     p.add_argument("--samples", type=int, default=1, help="k judge samples per verdict (vote)")
     p.add_argument("--temperature", type=float, help="default 0, or 0.7 with --samples > 1")
     p.add_argument("--max-tokens", type=int, default=512, help="judge answer length limit")
@@ -63,6 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backoff", type=float, default=0.5, help="first retry wait in seconds")
     p.add_argument("--n", type=int, default=None,
                    help="audit: built-in items when no --items (default 8); data: records")
+    p.add_argument("--data", help="calibrate: a `reasonlab judge data` file (items and "
+                                  "candidates in one) instead of --items/--completions")
+    p.add_argument("--reports", nargs=2, metavar=("A", "B"),
+                   help="compare: two `judge calibrate --out` reports on the same pairs")
     p.add_argument("--task", help="data: the verifiable task the items come from")
     p.add_argument("--difficulty", type=int, nargs="+", metavar="D",
                    help="data: difficulties, taken in turn (default: the task's lowest)")
@@ -107,12 +116,20 @@ def read_text(path: str, what: str) -> str:
 
 def make_judge(args: argparse.Namespace, mode: str, spec: str | None):
     from reasonlab.judges.judge import Judge, JudgeSettings
+    from reasonlab.judges.local_client import is_local_judge
+    from reasonlab.judges.templates import template_named
     from reasonlab.models.openai_client import parse_spec
 
-    try:
-        parse_spec(args.judge)
-    except InputError as exc:
-        raise InputError(exc.message, field="judge") from None
+    if not is_local_judge(args.judge):
+        try:
+            parse_spec(args.judge)
+        except InputError as exc:
+            raise InputError(exc.message, field="judge") from None
+    if args.template is not None:
+        try:
+            template_named(args.template)
+        except ValueError as exc:
+            raise InputError(str(exc), field="template") from None
     for name in ("samples", "max_tokens", "concurrency", "scale"):
         if getattr(args, name) < 1:
             raise InputError("must be at least 1", field=name.replace("_", "-"))
@@ -121,7 +138,7 @@ def make_judge(args: argparse.Namespace, mode: str, spec: str | None):
     settings = JudgeSettings(mode=mode, samples=args.samples, temperature=args.temperature,
                              max_tokens=args.max_tokens, scale=args.scale,
                              see_reasoning=args.see_reasoning, prefilter=not args.no_prefilter,
-                             spec=spec, swap=args.swap)
+                             spec=spec, swap=args.swap, template=args.template)
     return Judge(args.judge, settings, cache=args.cache, concurrency=args.concurrency,
                  timeout=args.timeout, retries=args.retries, backoff=args.backoff,
                  progress=not args.no_progress)
@@ -137,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         from reasonlab.commands.judge_data import run_data
 
         return run_data(args)
+    if args.action == "compare":
+        from reasonlab.commands.judge_data import run_compare
+
+        return run_compare(args)
     if not args.judge:
         raise InputError("is required: --judge openai:URL#MODEL or a model folder",
                          field="judge")
@@ -215,17 +236,22 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from reasonlab.judges.calibrate import calibrate, format_calibration, synthesize
     from reasonlab.tasks import load_items
 
-    if not args.items:
-        raise InputError("is required: reasonlab judge calibrate --judge ... --items F",
-                         field="items")
+    if not args.items and not args.data:
+        raise InputError("is required: reasonlab judge calibrate --judge ... --items F "
+                         "(or --data F)", field="items")
     if args.mode not in ("auto", "reference"):
         raise InputError("calibration runs in reference mode", field="mode")
-    loaded = load_items(args.items)
-    if args.completions:
+    if args.data:
+        from reasonlab.judges.examples import read_records
+        from reasonlab.tasks.item import Item
+
+        pairs = [(Item.from_dict(r["item"]), r["completion"]) for r in read_records(args.data)]
+    elif args.completions:
+        loaded = load_items(args.items)
         items = {item.id: item for item in loaded}
         pairs = [(c.item, c.completion) for c in read_cases(args.completions, items)]
     else:
-        pairs = synthesize(loaded)
+        pairs = synthesize(load_items(args.items))
     if not pairs:
         raise InputError("no item has an answer to calibrate against", file=args.items,
                          field="answer")

@@ -76,3 +76,43 @@ def run_data(args: argparse.Namespace) -> int:
           f"wrong; kinds {dict(sorted(kinds.items()))}; sources {dict(sources)}",
           file=sys.stderr)
     return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """``reasonlab judge compare --reports A B``: κ(A) − κ(B) on the same pairs, with the
+    paired bootstrap interval (``reasonlab.judges.agreement``)."""
+    import json
+
+    from reasonlab import jsonl
+    from reasonlab.judges.agreement import compare
+
+    if not args.reports:
+        raise InputError("is required: reasonlab judge compare --reports A.json B.json",
+                         field="reports")
+    reports = []
+    for path in args.reports:
+        try:
+            report = json.loads(jsonl.read_text(path, field="reports"))
+        except ValueError as exc:
+            raise InputError(f"not a JSON report: {exc}", file=path, field="reports") from None
+        if not isinstance(report, dict) or not isinstance(report.get("said"), str):
+            raise InputError("not a `judge calibrate --out` report of this version (no "
+                             "'said' field)", file=path, field="said")
+        reports.append(report)
+    try:
+        result = compare(*reports)
+    except ValueError as exc:
+        raise InputError(str(exc), file=args.reports[1], field="truth") from None
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        def show(x, sign=""):
+            return "n/a" if x is None else f"{x:{sign}.3f}"
+
+        ci = result["ci95"]
+        print(f"on {result['pairs']} pairs: kappa A {show(result['kappa_a'])}, B "
+              f"{show(result['kappa_b'])}; A - B {show(result['difference'], '+')} "
+              + (f"[{ci[0]:+.3f}, {ci[1]:+.3f}] (95% paired bootstrap)" if ci else
+                 "(95% CI n/a)"))
+        print(f"  A: {result['a']}\n  B: {result['b']}")
+    return 0

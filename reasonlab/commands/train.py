@@ -1,4 +1,4 @@
-"""``reasonlab train sft|rl --config NAME|FILE --out DIR [--max-steps N] [--resume]``."""
+"""``reasonlab train sft|rl|judge --config NAME|FILE --out DIR [--max-steps N] [--resume]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="SFT warm start and GRPO-family RL on verifier rewards")
     tsub = p.add_subparsers(dest="train_command", metavar="KIND", required=True)
     for kind, text in (("sft", "supervised warm start on teacher traces (completion-only loss)"),
-                       ("rl", "GRPO-family RL with rewards from reasonlab verifiers")):
+                       ("rl", "GRPO-family RL with rewards from reasonlab verifiers"),
+                       ("judge", "SFT of a generative judge (reasons, then one verdict line) "
+                                 "on candidates labelled by rule verifiers")):
         q = tsub.add_parser(kind, help=text)
         q.add_argument("--config", required=True,
                        help="a built-in recipe name (e.g. smoke) or a recipe YAML file")
@@ -34,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
         from reasonlab.train.rl import train_rl
 
         final = train_rl(recipe, args.out, max_steps=args.max_steps, resume=args.resume)
+    elif args.kind == "judge":
+        from reasonlab.train.judge_train import train_judge
+
+        final = train_judge(recipe, args.out, max_steps=args.max_steps, resume=args.resume)
     else:
         from reasonlab.train.sft import train_sft
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from reasonlab.judges.agreement import intervals
 from reasonlab.judges.judge import Case, Judge
-from reasonlab.judges.templates import TEMPLATES
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.rules import parse_number
 
@@ -110,7 +110,11 @@ def calibrate(judge: Judge, pairs: list[tuple[Item, str]]) -> dict[str, Any]:
     results = judge.judge_many([Case(item, text) for (item, text), _ in kept])
     tp = fp = tn = fn = 0
     judge_unparsable = judge_error = 0
+    truth_codes, said_codes = [], []
     for (_, t), r in zip(kept, results, strict=True):
+        truth_codes.append("R" if t.status == "correct" else "W")
+        said_codes.append({"error": "e", "unparsable": "u", "correct": "y"}.get(
+            r.verdict.status, "n"))
         if r.verdict.status == "error":
             judge_error += 1
             continue
@@ -127,13 +131,18 @@ def calibrate(judge: Judge, pairs: list[tuple[Item, str]]) -> dict[str, Any]:
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 4)
 
-    return {"judge": judge.model, "mode": "reference", "template": TEMPLATES["reference"].version,
+    return {"judge": judge.model, "mode": "reference",
+            "template": judge.template_for("reference").version,
             "pairs": len(all_pairs), "compared": matrix.n,
             "truth_correct": tp + fn, "truth_wrong": fp + tn,
             "accuracy": rounded(matrix.accuracy()), "kappa": rounded(matrix.kappa()),
             "fpr": rounded(matrix.fpr()), "fnr": rounded(matrix.fnr()),
             "confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
-            "judge_unparsable": judge_unparsable, "judge_error": judge_error, **skipped}
+            "judge_unparsable": judge_unparsable, "judge_error": judge_error, **skipped,
+            "ci95": intervals("".join(truth_codes), "".join(said_codes)),
+            # one character per compared-or-judge-failed pair, for intervals and for the
+            # paired comparison of two judges (agreement.py)
+            "truth": "".join(truth_codes), "said": "".join(said_codes)}
 
 
 def format_calibration(report: dict[str, Any]) -> str:
@@ -144,13 +153,23 @@ def format_calibration(report: dict[str, Any]) -> str:
             return "n/a"
         return f"{value:.1%}" if pct else f"{value:.3f}"
 
+    def ci(name: str, pct: bool = True) -> str:
+        bounds = (report.get("ci95") or {}).get(name)
+        if report.get(name) is None:
+            return ""
+        if bounds is None:
+            return " (95% CI n/a)"
+        return f" [{show(bounds[0], pct)}, {show(bounds[1], pct)}]"
+
     c = report["confusion"]
     return "\n".join([
         f"judge calibration of {report['judge']} ({report['template']}) on "
         f"{report['compared']} of {report['pairs']} pairs with rule-based ground truth",
-        f"  accuracy {show(report['accuracy'])}   Cohen's kappa {show(report['kappa'], False)}",
-        f"  false-positive rate {show(report['fpr'])} (accepted {c['fp']} of "
-        f"{c['fp'] + c['tn']} wrong)   false-negative rate {show(report['fnr'])} (rejected "
+        f"  accuracy {show(report['accuracy'])}{ci('accuracy')}   Cohen's kappa "
+        f"{show(report['kappa'], False)}{ci('kappa', False)}  (95% intervals)",
+        f"  false-positive rate {show(report['fpr'])}{ci('fpr')} (accepted {c['fp']} of "
+        f"{c['fp'] + c['tn']} wrong)   false-negative rate {show(report['fnr'])}{ci('fnr')} "
+        f"(rejected "
         f"{c['fn']} of {c['fn'] + c['tp']} right)",
         f"  confusion: TP {c['tp']}  FP {c['fp']}  TN {c['tn']}  FN {c['fn']}",
         f"  left out: judge unparsable {report['judge_unparsable']}, judge error "

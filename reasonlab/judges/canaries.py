@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from reasonlab.judges.judge import Judge, combine, final_section
-from reasonlab.judges.templates import TEMPLATES
 from reasonlab.tasks.item import Item
 
 CANARIES: tuple[str, ...] = (
@@ -116,7 +115,7 @@ def audit(judge: Judge, items: list[Item], canaries: tuple[str, ...] | list[str]
     totals = {key: sum(getattr(r, key) for r in rows)
               for key in ("false_positives", "negatives", "unparsable", "errors")}
     fpr, note = fpr_of(**totals)
-    return {"judge": judge.model, "mode": mode, "template": TEMPLATES[mode].version,
+    return {"judge": judge.model, "mode": mode, "template": judge.template_for(mode).version,
             "items": len(items), "samples": judge.settings.samples,
             "canaries": [asdict(r) for r in rows],
             "overall": {"n": sum(r.n for r in rows), **totals,

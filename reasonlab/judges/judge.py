@@ -21,7 +21,14 @@ from typing import Any
 from reasonlab.judges.cache import CachedVote, VerdictCache, cache_key
 from reasonlab.judges.client import JudgeClient
 from reasonlab.judges.parse import parse_verdict, score_of
-from reasonlab.judges.templates import DEFAULT_CRITERIA, DEFAULT_SCALE, MODES, TEMPLATES
+from reasonlab.judges.templates import (
+    DEFAULT_CRITERIA,
+    DEFAULT_SCALE,
+    MODES,
+    TEMPLATES,
+    Template,
+    template_named,
+)
 from reasonlab.models.base import SamplingParams
 from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import options
@@ -49,6 +56,9 @@ class JudgeSettings:
     pass_score: float = 0.5               # rubric: status is correct at this score or above
     spec: str | None = None               # a spec for every item, over the item's own
     swap: bool = False                    # pairwise: odd samples show B first (position bias)
+    # A template version for its mode (e.g. reference-short-v1); default: the mode's own, or
+    # the one a judge trained by reasonlab records in its folder.
+    template: str | None = None
 
     def sampling_temperature(self) -> float:
         if self.temperature is not None:
@@ -123,8 +133,24 @@ def final_section(item: Item, completion: str, see_reasoning: bool,
     return (completion if see_reasoning else tail).strip(), ""
 
 
+def trained_template(model: str) -> str | None:
+    """The template a judge trained by ``reasonlab train judge`` was trained on (its folder's
+    ``reasonlab_train.json``); None for any other model. A served judge's model name is its
+    folder, so this finds it for the endpoint too."""
+    import json
+
+    path = Path(model) / "reasonlab_train.json"
+    try:
+        info = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return None
+    judge = info.get("judge") if isinstance(info, dict) else None
+    return judge.get("template") if isinstance(judge, dict) else None
+
+
 class Judge:
-    """A judge over one endpoint (``openai:URL#MODEL``), with an optional verdict cache."""
+    """A judge over one endpoint (``openai:URL#MODEL``) or a local model folder (run in
+    process), with an optional verdict cache."""
 
     def __init__(self, endpoint: str, settings: JudgeSettings | None = None, *,
                  cache: str | Path | VerdictCache | None = None, concurrency: int = 8,
@@ -135,15 +161,27 @@ class Judge:
             raise ValueError(f"judge mode must be auto or one of {MODES}")
         if self.settings.samples < 1:
             raise ValueError("judge samples must be at least 1")
+        from reasonlab.judges.local_client import LocalJudgeClient, is_local_judge
+
         # The client's per-call bar stays off: ``ask`` keeps one bar over all votes instead.
-        self.client = JudgeClient.from_endpoint(
-            endpoint, concurrency=concurrency, timeout=timeout, max_retries=retries,
-            backoff=backoff, max_backoff=max_backoff, api_key=api_key, progress=False)
+        if is_local_judge(endpoint):
+            self.client = LocalJudgeClient(endpoint)
+        else:
+            self.client = JudgeClient.from_endpoint(
+                endpoint, concurrency=concurrency, timeout=timeout, max_retries=retries,
+                backoff=backoff, max_backoff=max_backoff, api_key=api_key, progress=False)
         self.model = self.client.model
+        version = self.settings.template or trained_template(self.model)
+        self._template: Template | None = template_named(version) if version else None
         self.cache = VerdictCache(cache) if isinstance(cache, (str, Path)) else cache
         self.progress = progress
 
     # -- building prompts ---------------------------------------------------------------------
+    def template_for(self, mode: str) -> Template:
+        """The settings' (or trained) template when it is of ``mode``, else the mode's own."""
+        chosen = self._template
+        return chosen if chosen is not None and chosen.mode == mode else TEMPLATES[mode]
+
     def mode_for(self, case: Case) -> str | None:
         item, s = case.item, self.settings
         mode = options(item).get("judge_mode") or s.mode
@@ -204,7 +242,7 @@ class Judge:
             values.update(criteria=s.spec or item.spec or item.rubric or DEFAULT_CRITERIA,
                           response_a=values.pop("response"),
                           response_b=other if other is not None else case.other)
-        template = TEMPLATES[mode]
+        template = self.template_for(mode)
         swapped = None
         if mode == "pairwise" and s.swap:
             swapped = template.render(**{**values, "response_a": values["response_b"],
@@ -216,7 +254,7 @@ class Judge:
                    ) -> _Prepared:
         """A prepared request from raw template values, with no pre-filter (the canary audit
         asks the judge itself what a rule would never let through)."""
-        template = TEMPLATES[mode]
+        template = self.template_for(mode)
         scale = scale or self.settings.scale
         if mode == "rubric":
             values = {**values, "scale": str(scale)}
@@ -323,6 +361,10 @@ class Judge:
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
+        from reasonlab.judges.local_client import LocalJudgeClient
+
+        if isinstance(self.client, LocalJudgeClient):
+            self.client.close()
 
 
 def combine(item_id: str, prep: _Prepared, votes: list[str], reasons: list[str],

@@ -83,12 +83,31 @@ PAIRWISE_V1 = Template("pairwise", "pairwise-v1", (
     "End with one line, exactly Preferred: A or Preferred: B or Preferred: tie\n"),
     ("criteria", "question", "response_a", "response_b"))
 
+# A short reference template for judges trained from scratch (reasonlab train judge): a
+# character-level model pays for every character of a prompt, at training and at judging, and
+# an instruction it was never taught to read carries no information for it.
+REFERENCE_SHORT_V1 = Template("reference", "reference-short-v1", (
+    "Judge the response against the correct answer.\n"
+    "Q: {question}\n"
+    "R: {response}\n"
+    "A: {answer}\n"), ("question", "response", "answer"))
+
 TEMPLATES: dict[str, Template] = {t.mode: t for t in (REFERENCE_V1, SPEC_V1, RUBRIC_V1,
                                                       PAIRWISE_V1)}
+# Every template by version: a judge may be told to use another template of a mode.
+BY_VERSION: dict[str, Template] = {t.version: t for t in (*TEMPLATES.values(),
+                                                          REFERENCE_SHORT_V1)}
 
 # What a pairwise comparison is judged on when the item has neither a spec nor a rubric.
 DEFAULT_CRITERIA = "Correctness first, then helpfulness and clarity."
 DEFAULT_SCALE = 10
+
+
+def template_named(version: str) -> Template:
+    """The template of ``version``; ``ValueError`` naming the known ones otherwise."""
+    if version not in BY_VERSION:
+        raise ValueError(f"unknown judge template {version!r}; known: {', '.join(BY_VERSION)}")
+    return BY_VERSION[version]
 
 
 def template_versions() -> dict[str, str]:

@@ -4,7 +4,7 @@ passed through untouched. A recipe is a YAML file or the name of a built-in one
 it; combinations that cannot work are caught at start-up, as TRL's ``GRPOConfig`` does.
 
 ```yaml
-kind: rl                 # rl | sft
+kind: rl                 # rl | sft | judge
 model: init:tiny         # init:tiny | init:small | a local HF checkpoint folder
 seed: 0
 max_steps: 200
@@ -21,6 +21,7 @@ drop_zero_variance_groups: false   # RL: groups whose completions all scored ali
 sft_items: 2000          # SFT: distinct teacher examples drawn over the tasks' level ranges
 styles: {full: 1.0}      # SFT: reasoning styles by weight, chosen per item (full | direct | …)
 phases: []               # SFT: stages run in order, e.g. skill then habit (see PhaseSpec)
+judge: {}                # judge recipes: style, data; RL: the judge model (judge_spec.py)
 trl: {learning_rate: 1.0e-5, num_generations: 8, beta: 0.0, loss_type: dapo}
 ```
 """
@@ -38,9 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab.errors import ConfigError
+from reasonlab.train.judge_spec import JudgeSpec, check_judge
 from reasonlab.train.yamlfile import line_of, load_yaml, parse_yaml
 
-KINDS = ("rl", "sft")
+KINDS = ("rl", "sft", "judge")
 # Settings reasonlab owns: TRL must not get a second, conflicting value for them.
 OWNED_TRL_KEYS = {
     "output_dir": "--out", "max_steps": "max_steps", "seed": "seed", "data_seed": "seed",
@@ -134,6 +136,7 @@ class Recipe:
     sft_items: int = 2000
     styles: dict = field(default_factory=lambda: {"full": 1.0})
     phases: list[PhaseSpec] = field(default_factory=list)
+    judge: JudgeSpec = field(default_factory=JudgeSpec)   # see judge_spec.py
     trl: dict = field(default_factory=dict)
     source: str = ""
     lines: dict = field(default_factory=dict, repr=False)
@@ -352,6 +355,7 @@ def validate(recipe: Recipe) -> None:
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
     _validate_styles(recipe)
+    check_judge(recipe)
     for key in recipe.trl:
         if key in OWNED_TRL_KEYS:
             raise fail(f"trl.{key}", f"is set by reasonlab; use {OWNED_TRL_KEYS[key]} instead")

@@ -1,0 +1,97 @@
+"""The ``judge`` block of a recipe, and its checks.
+
+A ``judge`` recipe (``reasonlab train judge``) trains a judge: ``style`` (``cot``: reasons,
+then the verdict line; ``direct``: the verdict line only), ``template`` (the prompt it is
+trained and later asked with), ``data`` (a ``reasonlab judge data`` file; default: perturbed
+teacher traces of the recipe's tasks, ``sft_items`` of them).
+
+An ``rl`` recipe with ``rewards.judge`` names its judge here: ``model`` (a local folder, judged
+in process, or served with ``serve: true``; or an ``openai:URL#MODEL`` endpoint), ``template``,
+``max_tokens``, and the reward-hacking ``alarm`` (see ``reasonlab.train.alarm``).
+
+```yaml
+judge: {model: runs/judge/final, template: reference-short-v1, serve: false, max_tokens: 96,
+        style: cot, data: null, see_reasoning: false,
+        alarm: {window: 2, rise: 0.05, fall: 0.05, widen: 0.15}}
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reasonlab.train.config import Recipe
+
+STYLES = ("cot", "direct")
+
+
+@dataclass
+class AlarmSpec:
+    """Reward hacking: over the last ``window`` + 1 in-loop evaluations, the judge's mean reward
+    on held-out items rose by at least ``rise`` while their true accuracy fell by at least
+    ``fall``, or the gap (judge reward − true accuracy) widened by at least ``widen``."""
+
+    window: int = 2
+    rise: float = 0.05
+    fall: float = 0.05
+    widen: float = 0.15
+
+
+@dataclass
+class JudgeSpec:
+    model: str | None = None
+    template: str = "reference-short-v1"
+    serve: bool = False
+    max_tokens: int = 96
+    see_reasoning: bool = False
+    style: str = "cot"
+    data: str | None = None
+    alarm: AlarmSpec = field(default_factory=AlarmSpec)
+
+
+def check_judge(recipe: Recipe) -> None:
+    """Fields that apply to the recipe's kind, with values that can work."""
+    from reasonlab.judges.templates import template_named
+
+    fail, j = recipe.fail, recipe.judge
+    try:
+        template = template_named(j.template)
+    except ValueError as exc:
+        raise fail("judge.template", str(exc)) from None
+    if template.mode != "reference":
+        raise fail("judge.template", f"a trained judge works in reference mode; "
+                                     f"{j.template!r} is a {template.mode} template")
+    if j.max_tokens < 1:
+        raise fail("judge.max_tokens", f"must be at least 1, got {j.max_tokens}")
+    if recipe.kind == "judge":
+        if j.style not in STYLES:
+            raise fail("judge.style", f"must be one of {', '.join(STYLES)}, got {j.style!r}")
+        if j.data is not None and not Path(j.data).is_file():
+            raise fail("judge.data", f"no such file {j.data!r}; make one with `reasonlab "
+                                     "judge data` or remove the field")
+        if j.model is not None:
+            raise fail("judge.model", "a judge recipe trains `model`; judge.model names the "
+                                      "judge an RL recipe is rewarded by (remove it)")
+        return
+    if recipe.kind == "rl" and recipe.rewards.judge:
+        if j.model is None:
+            return    # the judge verifier's own endpoint (REASONLAB_JUDGE or the items')
+        if not j.model.startswith("openai:") and not (Path(j.model) / "config.json").is_file():
+            raise fail("judge.model", f"{j.model!r} is neither a model folder (no config.json) "
+                                      "nor an openai:URL#MODEL endpoint")
+        if j.serve and j.model.startswith("openai:"):
+            raise fail("judge.serve", "an endpoint is served already; serve: true starts "
+                                      "`reasonlab serve` for a model folder")
+        a = j.alarm
+        if a.window < 1:
+            raise fail("judge.alarm.window", f"must be at least 1 evaluation, got {a.window}")
+        for name in ("rise", "fall", "widen"):
+            if not 0 <= getattr(a, name) <= 1:
+                raise fail(f"judge.alarm.{name}", f"must be in 0..1, got {getattr(a, name)}")
+        return
+    if j.model is not None:
+        raise fail("judge.model", "only an RL recipe with rewards.judge > 0 uses a judge model "
+                                  "(set rewards.judge or remove the field)")
