@@ -14,7 +14,13 @@ Components (weight 0 = off):
   ones); the weight is the price of a thought as long as the limit;
 - ``calibration``: ``1 - (confidence - correctness)²``, a Brier score of the stated
   ``Confidence: NN%`` (no stated confidence = 0, the worst Brier score);
-- ``judge``: the score of the verifier registered as ``judge``.
+- ``judge``: the score of the verifier registered as ``judge``, or of the recipe's own judge
+  (``judge.model``, passed in as ``judge``).
+
+With ``correctness`` at 0 and a judge reward, the rule verifier is hidden from training: the
+curriculum follows the judge's verdicts, not the truth. The rule verdicts are still computed
+and logged (``verdicts/correct``: the true accuracy of the training samples) so that a judge
+being fooled shows; they never enter the reward.
 
 Masking: when a verifier the reward needs cannot decide (``error``/``timeout``), every component
 returns None for that completion. TRL turns None into NaN; a completion whose components are all
@@ -87,8 +93,9 @@ class RewardScorer:
                  length_limit: int | None = None, curriculum: Any = None,
                  on_batch: Callable[[int, Sequence[str], list[Item], Sequence[str], BatchScore],
                                     None] | None = None,
-                 gather: Callable[[list], list] | None = None):
+                 gather: Callable[[list], list] | None = None, judge: Any = None):
         self.spec = spec
+        self.judge = judge   # a verifier with check_many (the recipe's judge); None: registry
         self.confidence = confidence
         self.limit = spec.length_limit or length_limit
         self.cache = spec.length_cache or (max(1, self.limit // 4) if self.limit else None)
@@ -136,7 +143,10 @@ class RewardScorer:
         parsed = _as_items(items)
         pairs = list(zip(parsed, completions, strict=True))
         verdicts = verify_many(pairs)
-        judge = verify_many(pairs, verifier="judge") if self.spec.judge else None
+        judge = None
+        if self.spec.judge:
+            judge = (self.judge.check_many(pairs) if self.judge is not None
+                     else verify_many(pairs, verifier="judge"))
         batch = self._components(parsed, completions, completion_ids, verdicts, judge)
         self._last_key, self._last = key, batch
         self._after_batch(step, parsed, completions, batch, log_metric)
@@ -187,8 +197,11 @@ class RewardScorer:
             log_metric("verdicts/masked", sum(batch.masked) / max(1, len(batch.masked)))
         if self.curriculum is not None:
             # Every process must update its curriculum identically (groups span processes).
+            # The truth is hidden from a run rewarded by a judge alone: levels follow the judge.
+            seen = batch.judge if batch.judge is not None and not self.spec.correctness \
+                else batch.verdicts
             local = [(item.task, item.difficulty, v.score)
-                     for item, v, m in zip(items, batch.verdicts, batch.masked, strict=True)
+                     for item, v, m in zip(items, seen, batch.masked, strict=True)
                      if not m]
             for task, difficulty, score in self.gather(local):
                 # Samples drawn before a level change in this batch say nothing of the new level.

@@ -13,7 +13,10 @@ clipped policy-gradient step. What reasonlab adds, and where it departs from the
   ``data.py``) rather than from a fixed dataset;
 - checkpoints are atomic and carry the curriculum state, so ``--resume`` continues exactly;
 - a held-out suite is evaluated every N steps (``eval_callback.py``) and every completion is
-  logged to ``DIR/rollouts/`` (``rollouts.py``).
+  logged to ``DIR/rollouts/`` (``rollouts.py``);
+- the reward may be a learned judge named by the recipe (``judge.model``); then the held-out
+  evaluations are judged too and the reward-hacking alarm watches judge reward against true
+  accuracy (``judge_eval.py``, ``alarm.py``).
 
 Read top to bottom: ``train_rl`` builds the pieces, then hands them to the trainer.
 """
@@ -89,12 +92,22 @@ def build_curriculum(recipe: Recipe) -> Curriculum:
 def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
              resume: bool = False, callbacks: list[Any] | None = None) -> Path:
     """Run (or resume) RL training; returns DIR/final."""
-    from accelerate.utils import gather_object
 
     max_steps = max_steps or recipe.max_steps
     recipe.max_steps = max_steps
     out, start = runfolder.prepare(recipe, out, resume=resume)
     model = runfolder.model_path(recipe, out)
+    if recipe.rewards.judge and recipe.judge.model is not None:
+        from reasonlab.judges.runtime import JudgeRuntime
+
+        with JudgeRuntime(recipe.judge) as runtime:
+            return _train(recipe, out, start, model, max_steps, callbacks, runtime.verifier)
+    return _train(recipe, out, start, model, max_steps, callbacks, None)
+
+
+def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps: int,
+           callbacks: list[Any] | None, judge: Any) -> Path:
+    from accelerate.utils import gather_object
 
     # Held-out suite first: its prompts are excluded from the training draw.
     suite, held_out = held_out_suite(recipe)
@@ -105,7 +118,7 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
         **runfolder.trl_kwargs(recipe, out, max_steps), "shuffle_dataset": False})
     scorer = RewardScorer(recipe.rewards, confidence=recipe.prompt.confidence,
                           length_limit=args.max_completion_length, curriculum=curriculum,
-                          gather=gather_object)
+                          gather=gather_object, judge=judge)
     funcs, weights = scorer.functions()
     args.reward_weights = weights
     # One slot per prompt group; a step makes at most ceil(accumulation / steps_per_generation)
@@ -123,7 +136,17 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
                                         is_main=trainer.accelerator.is_main_process)
-    if suite is not None and recipe.eval.every:
+    if suite is not None and recipe.eval.every and judge is not None:
+        from reasonlab.train.judge_eval import JudgeInLoopEval
+
+        evaluator = JudgeInLoopEval(suite, out / "evals", recipe.eval.every, judge=judge,
+                                    alarm_spec=recipe.judge.alarm,
+                                    metrics=out / runfolder.METRICS,
+                                    batch_size=recipe.eval.batch_size, run_name=out.name,
+                                    chat=recipe.prompt.chat)
+        evaluator.trainer = trainer
+        trainer.add_callback(evaluator)
+    elif suite is not None and recipe.eval.every:
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
                                batch_size=recipe.eval.batch_size, run_name=out.name,
                                chat=recipe.prompt.chat)
