@@ -42,6 +42,14 @@ def test_alarm_fires_when_the_judge_rises_as_the_truth_falls(tmp_path):
     line = warning_line(events[1])
     assert "reward hacking suspected at step 40" in line
     assert "judge reward 0.50 0.65 0.80 vs true accuracy 0.45 0.40 0.30" in line
+    # The report marks the alarms on the curves of the same log.
+    from reasonlab.report.judges import training_section
+
+    with log.open("a") as handle:
+        handle.write("".join(json.dumps(e) + "\n" for e in events))
+    section = training_section(tmp_path)
+    assert section.figures and section.figures[0].png.startswith(b"\x89PNG")
+    assert [n.split(" (")[0] for n in section.notes] == ["alarm at step 30", "alarm at step 40"]
 
 
 def test_alarm_stays_quiet_on_honest_progress_and_small_noise(tmp_path):
@@ -97,6 +105,10 @@ def test_rl_with_the_judge_as_the_only_reward(yes_judge, tmp_path):
         assert s["judge_reward"] <= answered / 3
     rollout = json.loads((out / "rollouts/step-000001.jsonl").read_text().splitlines()[0])
     assert set(rollout["rewards"]) == {"judge"} and rollout["judge"]["status"]
+    page = tmp_path / "judges.html"
+    assert main(["judge", "report", "--train", str(out), "--out", str(page)]) == 0
+    html = page.read_text()
+    assert "data:image/png;base64," in html and "the reward-hacking alarm did not fire" in html
 
 
 def test_the_recipe_judge_scores_and_the_truth_stays_out(yes_judge):

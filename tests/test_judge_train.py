@@ -89,6 +89,13 @@ def test_calibrate_on_judge_data_with_intervals_and_compare(yes_judge, tmp_path,
                  "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["difference"] == 0.0 and result["ci95"] == [0.0, 0.0]
+    page = tmp_path / "judges.html"
+    assert main(["judge", "report", "--reports", str(report_path), "--out", str(page)]) == 0
+    html = page.read_text()
+    assert "Judge calibration" in html and "0.000 [0.000, 0.000]" in html
+    assert f"<td>yes</td><td class=\"num\">{right}</td>" in html
+    assert main(["judge", "compare", "--reports", str(report_path)]) == 2
+    assert "takes two reports" in capsys.readouterr().err
 
 
 def test_paired_bootstrap_sees_a_better_judge():

@@ -7,6 +7,7 @@
     reasonlab judge data --task NAME --n N --out F         judge training data with truth labels
     reasonlab judge calibrate --judge ... --data F         ... on `judge data` candidates
     reasonlab judge compare --reports A.json B.json        kappa(A) - kappa(B), paired interval
+    reasonlab judge report --reports A.json ... [--train RUN] --out F.html   calibration page
 
 A first positional ``audit`` or ``calibrate`` picks the action; without one the flags judge
 completions. All input is read and checked before any request or write; ``--cache`` keeps every
@@ -22,7 +23,7 @@ from collections import Counter
 
 from reasonlab.errors import InputError
 
-ACTIONS = ("audit", "calibrate", "data", "compare")
+ACTIONS = ("audit", "calibrate", "data", "compare", "report")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", nargs="?", choices=ACTIONS,
                    help="audit: canary false-positive rates; calibrate: agreement with "
                         "rule-based ground truth; data: judge training data; compare: two "
-                        "calibration reports on the same pairs; none: judge --completions")
+                        "calibration reports on the same pairs; report: an HTML page of "
+                        "calibrations and judge-rewarded runs; none: judge --completions")
     p.add_argument("--judge", help="endpoint, openai:BASE_URL#MODEL, or a local model folder "
                                    "(judged in process); required except for data")
     p.add_argument("--items", help="items JSONL (required except for audit)")
@@ -70,8 +72,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="audit: built-in items when no --items (default 8); data: records")
     p.add_argument("--data", help="calibrate: a `reasonlab judge data` file (items and "
                                   "candidates in one) instead of --items/--completions")
-    p.add_argument("--reports", nargs=2, metavar=("A", "B"),
-                   help="compare: two `judge calibrate --out` reports on the same pairs")
+    p.add_argument("--reports", nargs="+", metavar="REPORT",
+                   help="compare: two `judge calibrate --out` reports on the same pairs; "
+                        "report: any number")
+    p.add_argument("--train", action="append", default=[], metavar="RUN",
+                   help="report: an RL run folder rewarded by a learned judge (repeatable)")
     p.add_argument("--task", help="data: the verifiable task the items come from")
     p.add_argument("--difficulty", type=int, nargs="+", metavar="D",
                    help="data: difficulties, taken in turn (default: the task's lowest)")
@@ -154,10 +159,10 @@ def run(args: argparse.Namespace) -> int:
         from reasonlab.commands.judge_data import run_data
 
         return run_data(args)
-    if args.action == "compare":
-        from reasonlab.commands.judge_data import run_compare
+    if args.action in ("compare", "report"):
+        from reasonlab.commands.judge_data import run_compare, run_report
 
-        return run_compare(args)
+        return run_compare(args) if args.action == "compare" else run_report(args)
     if not args.judge:
         raise InputError("is required: --judge openai:URL#MODEL or a model folder",
                          field="judge")

@@ -1,6 +1,7 @@
-"""``reasonlab judge data``: balanced judge training data with truth labels from the rule
-verifiers (``reasonlab.judges.data``). Every option is checked before anything is generated or
-written; the file is written atomically."""
+"""The trained-judge actions of ``reasonlab judge``: ``data`` (balanced judge training data with
+truth labels from the rule verifiers, ``reasonlab.judges.data``), ``compare`` (two calibration
+reports, paired) and ``report`` (an HTML page of calibrations and judge-rewarded runs). Every
+option is checked before anything is generated or written; files are written atomically."""
 
 from __future__ import annotations
 
@@ -83,22 +84,12 @@ def run_compare(args: argparse.Namespace) -> int:
     paired bootstrap interval (``reasonlab.judges.agreement``)."""
     import json
 
-    from reasonlab import jsonl
     from reasonlab.judges.agreement import compare
 
-    if not args.reports:
-        raise InputError("is required: reasonlab judge compare --reports A.json B.json",
+    if not args.reports or len(args.reports) != 2:
+        raise InputError("takes two reports: reasonlab judge compare --reports A.json B.json",
                          field="reports")
-    reports = []
-    for path in args.reports:
-        try:
-            report = json.loads(jsonl.read_text(path, field="reports"))
-        except ValueError as exc:
-            raise InputError(f"not a JSON report: {exc}", file=path, field="reports") from None
-        if not isinstance(report, dict) or not isinstance(report.get("said"), str):
-            raise InputError("not a `judge calibrate --out` report of this version (no "
-                             "'said' field)", file=path, field="said")
-        reports.append(report)
+    reports = read_reports(args.reports)
     try:
         result = compare(*reports)
     except ValueError as exc:
@@ -115,4 +106,42 @@ def run_compare(args: argparse.Namespace) -> int:
               + (f"[{ci[0]:+.3f}, {ci[1]:+.3f}] (95% paired bootstrap)" if ci else
                  "(95% CI n/a)"))
         print(f"  A: {result['a']}\n  B: {result['b']}")
+    return 0
+
+
+def read_reports(paths: list[str]) -> list[dict]:
+    """``judge calibrate --out`` reports, each checked: one line naming the file otherwise."""
+    import json
+
+    from reasonlab import jsonl
+
+    reports = []
+    for path in paths:
+        try:
+            report = json.loads(jsonl.read_text(path, field="reports"))
+        except ValueError as exc:
+            raise InputError(f"not a JSON report: {exc}", file=path, field="reports") from None
+        if not isinstance(report, dict) or not isinstance(report.get("said"), str):
+            raise InputError("not a `judge calibrate --out` report of this version (no "
+                             "'said' field)", file=path, field="said")
+        reports.append(report)
+    return reports
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``reasonlab judge report``: calibration reports and judge-rewarded runs on one page."""
+    from reasonlab.report.judges import write_page
+
+    if not args.out:
+        raise InputError("is required: the HTML file to write", field="out")
+    if not args.reports and not args.train:
+        raise InputError("give --reports and/or --train", field="reports")
+    reports = read_reports(args.reports or [])
+    for run in args.train:
+        if not (Path(run) / "metrics.jsonl").is_file():
+            raise InputError("not a training run folder (no metrics.jsonl)", file=run,
+                             field="train")
+    page = write_page([(Path(p).stem, r) for p, r in zip(args.reports or [], reports,
+                                                          strict=True)], args.train, args.out)
+    print(f"reasonlab: judge report written to {page}", file=sys.stderr)
     return 0
