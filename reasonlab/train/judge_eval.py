@@ -43,7 +43,10 @@ class JudgeInLoopEval(InLoopEval):
                   s["completion"]) for s in samples]
         verdicts = self.judge.check_many(pairs) if pairs else []
         decided = [v.score for v in verdicts if v.decided]
-        truth = [s.get("status") == "correct" for s in samples]
+        # Decided samples only, as the eval summary counts them (errors/timeouts apart).
+        statuses = [(s.get("verdict") or {}).get("status") for s in samples]
+        truth = [status == "correct" for status in statuses
+                 if status in ("correct", "wrong", "unparsable")]
         judge_reward = sum(decided) / len(decided) if decided else None
         accuracy = sum(truth) / len(truth) if truth else None
         row = {**step_row(step, summary), "judge_reward": _round(judge_reward),
