@@ -66,6 +66,18 @@ def test_in_process_judge_and_the_exact_prompt(yes_judge):
         Judge(str(yes_judge), JudgeSettings(template="nope"))
 
 
+
+def test_a_failing_in_process_judge_gives_error_verdicts(yes_judge):
+    from reasonlab.tasks.item import Item
+
+    item = Item.from_dict(records(1)[0]["item"])
+    judge = Judge(str(yes_judge), JudgeSettings(mode="reference"))
+    judge.client.local.close()          # the model is gone: every generation fails
+    result = judge.judge_many([Case(item, item.teacher)])[0]
+    assert result.verdict.status == "error" and result.verdict.score == 0.0
+    assert "local judge failed" in result.verdict.detail and result.votes == ["error"]
+
+
 def test_calibrate_on_judge_data_with_intervals_and_compare(yes_judge, tmp_path, capsys):
     data = tmp_path / "held.jsonl"
     assert main(["judge", "data", "--task", "addition", "--n", "40", "--seed", "7",
