@@ -68,3 +68,22 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, field)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"field '{field}'" in err
     assert not out.exists()
+
+
+def test_policy_samples_are_candidates_and_perturbations_fill_the_other_class(tiny_model_dir,
+                                                                               tmp_path):
+    # A random model never answers: its samples are all wrong (unparsable), so the right half
+    # comes from perturbed traces of further items.
+    records = judge_data("addition", [1], 6, 0, policy=str(tiny_model_dir), samples=2,
+                         max_tokens=8)
+    assert [r.label for r in records] == [True, False] * 3
+    wrong = [r for r in records if not r.label]
+    assert {r.source for r in wrong} == {"policy"} and {r.kind for r in wrong} == {"policy"}
+    assert {r.source for r in records if r.label} == {"perturbed"}
+    truth = verify_many([(r.item, r.completion) for r in records])
+    assert [v.status == "correct" for v in truth] == [r.label for r in records]
+    out = tmp_path / "policy.jsonl"
+    assert main(["judge", "data", "--task", "addition", "--n", "4", "--policy",
+                 str(tiny_model_dir), "--policy-samples", "1", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["source"] for r in rows if not r["label"]] == ["policy", "policy"]
