@@ -198,11 +198,9 @@ def judge_data(task: str, difficulties: Sequence[int], n: int, seed: int, *,
                template: str = "default", max_tokens: int = 256) -> list[Record]:
     """``n`` balanced records (see the module doc). With ``policy``, its samples of items
     ``0..n-1`` come first; perturbed teacher traces of further items fill either class."""
-    from reasonlab.errors import InputError
-
     items = draw_items(task, difficulties, n, seed, config)
     if not policy:
-        return balance(perturbed_records(items, seed), n)
+        return checked(balance(perturbed_records(items, seed), n), n)
     pool = policy_records(policy, items, samples, seed, template, max_tokens)
     # One record per (item, completion): a policy repeats itself at low temperature.
     seen: set[tuple[str, str]] = set()
@@ -217,8 +215,15 @@ def judge_data(task: str, difficulties: Sequence[int], n: int, seed: int, *,
         need_right, need_wrong = max(0, want_right - right), max(0, want_wrong - wrong)
         pool += [r for r in extra if r.label][:need_right]
         pool += [r for r in extra if not r.label][:need_wrong]
-    records = balance(pool, n)
+    return checked(balance(pool, n), n)
+
+
+def checked(records: list[Record], n: int) -> list[Record]:
+    """``records`` when there are ``n`` of them; an ``InputError`` otherwise (a task whose rule
+    verifier rejects its own teacher traces cannot give balanced classes)."""
+    from reasonlab.errors import InputError
+
     if len(records) < n:
-        raise InputError(f"could only build {len(records)} balanced records of {n}",
-                         field="n")
+        raise InputError(f"could only build {len(records)} balanced records of {n} (too few "
+                         "candidates of one class)", field="n")
     return records

@@ -29,7 +29,11 @@ class JudgeRuntime:
 
             plan = plan_server(spec.model, port=0, backend="transformers")
             self.process = start_server(plan)
-            wait_ready(plan, self.process)
+            try:
+                wait_ready(plan, self.process)
+            except BaseException:
+                self.__exit__()     # a server that never came up must not linger
+                raise
             endpoint = plan.spec
             print(f"reasonlab: judge served at {plan.base_url}", file=sys.stderr, flush=True)
         self.endpoint = endpoint
