@@ -1,0 +1,99 @@
+"""Cross-field checks of a recipe's reasoning styles and phases (SFT) and its rewards (RL),
+called by ``config.validate``; each error names the field and says how to fix it."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reasonlab.train.config import Recipe
+
+# Settings reasonlab owns: TRL must not get a second, conflicting value for them (the field to
+# use instead).
+OWNED_TRL_KEYS = {
+    "output_dir": "--out", "max_steps": "max_steps", "seed": "seed", "data_seed": "seed",
+    "save_steps": "checkpoint.every", "save_strategy": "checkpoint.every",
+    "save_total_limit": "checkpoint.keep", "resume_from_checkpoint": "--resume",
+    "reward_weights": "rewards", "shuffle_dataset": "(fixed: reasonlab orders the data)",
+}
+
+
+def check_styles(recipe: Recipe) -> None:
+    """Style mixes and phases are SFT's; every task must know every style with weight > 0."""
+    from reasonlab.tasks import get_task
+
+    fail = recipe.fail
+    if recipe.kind != "sft":
+        if recipe.phases or recipe.styles != {"full": 1.0}:
+            raise fail("phases" if recipe.phases else "styles",
+                       "reasoning styles and phases shape an SFT warm start; an RL recipe "
+                       "samples its own completions (remove the field)")
+        return
+    tasks = {s.name: get_task(s.name, **s.config) for s in recipe.tasks}
+    mixes = [("styles", recipe.styles)]
+    names: set[str] = set()
+    for i, phase in enumerate(recipe.phases):
+        where = f"phases[{i}]"
+        if phase.name in names or not phase.name or "/" in phase.name:
+            raise fail(f"{where}.name", f"needs a unique folder-safe name, got {phase.name!r}")
+        names.add(phase.name)
+        if phase.max_steps < 1:
+            raise fail(f"{where}.max_steps", f"must be at least 1, got {phase.max_steps}")
+        if phase.sft_items is not None and phase.sft_items < 1:
+            raise fail(f"{where}.sft_items", f"must be at least 1, got {phase.sft_items}")
+        for key in phase.trl:
+            if key in OWNED_TRL_KEYS:
+                raise fail(f"{where}.trl.{key}", f"is set by reasonlab; use "
+                           f"{OWNED_TRL_KEYS[key]} (or the phase's own field) instead")
+        if phase.styles is not None:
+            mixes.append((f"{where}.styles", phase.styles))
+    for where, mix in mixes:
+        if not mix or not all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                              and w >= 0 for w in mix.values()) or not sum(mix.values()) > 0:
+            raise fail(where, f"must map style names to weights >= 0 with a positive sum, "
+                              f"e.g. {{full: 0.2, direct: 0.8}}; got {mix!r}")
+        for style, weight in mix.items():
+            for name, task in tasks.items():
+                if weight and style not in task.styles:
+                    raise fail(f"{where}.{style}", f"task {name!r} has no style {style!r}; its "
+                               f"styles: {', '.join(task.styles)}")
+
+
+def check_rewards(recipe: Recipe) -> None:
+    fail, r = recipe.fail, recipe.rewards
+    weights = {"correctness": r.correctness, "format": r.format, "length": r.length,
+               "thinking": r.thinking, "calibration": r.calibration, "judge": r.judge}
+    if not any(weights.values()):
+        raise fail("rewards", "every reward weight is 0; set at least rewards.correctness")
+    for name, weight in weights.items():
+        if weight < 0:
+            raise fail(f"rewards.{name}", f"must be >= 0 (0 = off), got {weight}; "
+                       "penalties are built into the components")
+    if r.calibration and not recipe.prompt.confidence:
+        raise fail("rewards.calibration", "a calibration reward needs the model to state a "
+                   "confidence: set prompt.confidence: true")
+    if r.judge:
+        from reasonlab.verifiers import verifier_names
+
+        if "judge" not in verifier_names():
+            raise fail("rewards.judge", "no verifier named 'judge' is registered; set "
+                       "rewards.judge: 0 or install the judge verifier")
+    limit = r.length_limit or recipe.trl.get("max_completion_length")
+    if (r.length or r.thinking) and not limit:
+        raise fail("rewards.length_limit", "length shaping and a thinking cost need a limit: "
+                   "set rewards.length_limit or trl.max_completion_length")
+    if r.length_limit is not None and r.length_limit < 1:
+        raise fail("rewards.length_limit", f"must be at least 1, got {r.length_limit}")
+    if r.length_cache is not None and limit and not 0 < r.length_cache <= limit:
+        raise fail("rewards.length_cache", f"must be in 1..length_limit ({limit}), "
+                   f"got {r.length_cache}")
+    # TRL generates once per steps_per_generation micro-steps (default: the accumulation steps);
+    # a checkpoint inside such a buffer would make a resume generate it again, differently.
+    accumulation = int(recipe.trl.get("gradient_accumulation_steps") or 1)
+    spg = int(recipe.trl.get("steps_per_generation") or accumulation)
+    if (recipe.checkpoint.every * accumulation) % spg:
+        raise fail("checkpoint.every", f"every {recipe.checkpoint.every} steps would cut a "
+                   f"generation batch (trl.steps_per_generation={spg} micro-steps, "
+                   f"{accumulation} per step); pick a multiple of "
+                   f"{spg // math.gcd(spg, accumulation)}")
