@@ -177,8 +177,9 @@ def print_summary(summary: dict, out: str) -> None:
 
 
 def print_transfer(result: dict) -> None:
-    """The per-task transfer table (accuracy points, 95% interval of the change) on stderr."""
-    pct, err = _pct, sys.stderr
+    """The per-task transfer table (accuracy points, 95% interval of the change) on stdout:
+    it is what the command reports (the JSON goes to a file)."""
+    pct, err = _pct, sys.stdout
     print(f"{'task':<22}{'':>4}{'base%':>7}{'trained%':>9}{'Δ pts':>7}  {'95% CI of Δ':>15}",
           file=err)
 
@@ -213,5 +214,5 @@ def run_transfer(args: argparse.Namespace) -> int:
     index = result["transferability_index"]
     print(f"transferability index: {'undefined' if index is None else f'{index:.3f}'}"
           f"{' (' + result['transferability_note'] + ')' if result['transferability_note'] else ''}"
-          f"; written to {out}", file=sys.stderr)
+          f"; written to {out}")
     return 0
