@@ -84,3 +84,37 @@ def test_in_loop_eval_writes_run_folders_and_steps(sft_run):
     assert rows[0]["accuracy"] == summary["overall"]["accuracy"]
     assert set(rows[0]["tasks"]) == {"addition", "multiplication"}
     assert not list((out / "evals").glob(".weights-*")), "temporary weights left behind"
+
+
+def test_phased_sft_trains_each_phase_on_fresh_items_and_resumes_past_finished_ones(
+        tiny_model_dir, tmp_path, capsys):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from reasonlab.errors import ConfigError
+    from reasonlab.train.sft import train_sft
+
+    phases = ("phases=[{name: skill, max_steps: 2, styles: {full: 1.0}}, {name: habit, "
+              "max_steps: 2, styles: {full: 0.3, direct: 0.7}, trl: {learning_rate: 1.0e-4}}]")
+    recipe = load_recipe("sft-smoke", [f"model={tiny_model_dir}", phases, "checkpoint.every=1"])
+    out = tmp_path / "run"
+    final = train_sft(recipe, out)
+    skill, habit = out / "phases" / "skill", out / "phases" / "habit"
+    info = json.loads((final / "reasonlab_train.json").read_text())
+    assert [p["name"] for p in info["phases"]] == ["skill", "habit"]
+    assert [p["start"] for p in info["phases"]] == [0, 16]        # 2 steps x batch 8, then new
+    assert json.loads((habit / "final" / "reasonlab_train.json").read_text())["base_model"] == \
+        str((skill / "final").resolve())
+    weights = [AutoModelForCausalLM.from_pretrained(p).state_dict()
+               for p in (habit / "final", final)]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    # The same command again without --resume is refused; with it, nothing is retrained.
+    with pytest.raises(ConfigError, match="--resume"):
+        train_sft(recipe, out)
+    capsys.readouterr()
+    stamp = (habit / "final" / "config.json").stat().st_mtime_ns
+    train_sft(recipe, out, resume=True)
+    assert "SFT phase" not in capsys.readouterr().out
+    assert (habit / "final" / "config.json").stat().st_mtime_ns == stamp
+    with pytest.raises(ConfigError, match="max_steps"):
+        train_sft(recipe, tmp_path / "other", max_steps=3)
