@@ -164,3 +164,18 @@ def test_the_recording_is_made_once_per_item(sandbox_pool, monkeypatch):
     batches.clear()
     assert not verifier.check(item, code("def f(x):\n    return x\n")).correct
     assert batches == [["f"], ["_rl_replay"]]
+
+
+@pytest.mark.parametrize("report", [
+    {"passed": 3, "asserts": 3, "ok_calls": 2, "error": "IndexError"},     # stopped after the last
+    {"passed": 3, "asserts": 4, "ok_calls": 3, "diverged": "call 4 differs"},
+    {"passed": 4, "asserts": 5, "ok_calls": 3, "first": "line 7: assert failed"},
+])
+def test_a_replay_that_failed_never_scores_as_one_that_passed(report):
+    from reasonlab.sandbox import values
+    from reasonlab.sandbox.checks import Record, read_replay
+
+    result = {"load": {"ok": True}, "tests": [{"values": [{"v": values.encode(report)}]}]}
+    passed, total, why = read_replay(Record(calls=[], encoded=[], asserts=3), result)
+    assert why and passed < total, (passed, total, why)
+    assert total == max(3, report["asserts"])

@@ -279,12 +279,18 @@ def read_replay(record: Record, result: dict[str, Any]) -> tuple[int, int, str] 
         # asserts that hold whatever the function does pay nothing to a program that never
         # returned a value (an exit trick, a lying object)
         passed = 0
+    total = max(record.asserts, int(out.get("asserts") or 0))
+    why = ""
     if out.get("diverged"):
-        return passed, record.asserts, (f"{out['diverged']} (the check depends on the "
-                                        "function's results; not judged further)")
-    why = out.get("first") or ""
+        why = (f"{out['diverged']} (the check depends on the function's results; not judged "
+               "further)")
+    why = why or out.get("first") or ""
     if out.get("error"):
         why = why or f"the check stopped: {out['error']}"
-    if not why and passed < record.asserts:
+    if not why and passed < total:
         why = f"the check ran {out.get('asserts')} of its {record.asserts} asserts"
-    return passed, record.asserts, why
+    if why:
+        # A failure, a divergence or a stop is at least one assert that did not hold: a program
+        # that fails is never scored as one that passed everything.
+        passed = max(0, min(passed, total - 1))
+    return passed, total, why

@@ -231,7 +231,7 @@ def judge(item: Item, prepared: _Prepared, result: dict[str, Any] | RunFailed,
     kind = "case" if prepared.spec.io is not None else "test"
     first = next(i for i, outcome in enumerate(outcomes) if outcome and not outcome[0])
     detail = f"{passed}/{total} tests passed; first failure: {kind} {first}: {outcomes[first][1]}"
-    return Verdict(item.id, passed / total, "wrong", program, detail)
+    return Verdict(item.id, passed / max(1, total), "wrong", program, detail)
 
 
 def _judge_replay(item: Item, prepared: _Prepared,
@@ -252,7 +252,7 @@ def _judge_replay(item: Item, prepared: _Prepared,
     passed, total, why = outcome
     if passed == total and not why:
         return correct(item.id, program, f"{passed}/{total} asserts of the check passed")
-    return Verdict(item.id, passed / total, "wrong", program,
+    return Verdict(item.id, passed / max(1, total), "wrong", program,
                    f"{passed}/{total} asserts of the check passed; first failure: {why}")
 
 
