@@ -71,6 +71,9 @@ def test_style_errors_name_the_field():
                     kind="sft")
     assert err.value.field == "phases[0].trl.max_steps"
     with pytest.raises(ConfigError) as err:
+        load_recipe("sft-tiny-habit", ["phases=[{name: '..', max_steps: 2}]"], kind="sft")
+    assert err.value.field == "phases[0].name"
+    with pytest.raises(ConfigError) as err:
         load_recipe("sft-tiny", ["drop_zero_variance_groups=true"], kind="sft")
     assert err.value.field == "drop_zero_variance_groups"
 
@@ -145,7 +148,7 @@ def test_spearman_is_within_tasks_then_averaged():
     assert mean_within_tasks(rows) == pytest.approx(-0.6546537, abs=1e-6)   # b alone: a has none
 
 
-def test_dropping_zero_advantage_completions_renormalises_the_loss():
+def test_dropping_uniform_groups_renormalises_the_loss():
     from reasonlab.train.rl import ReasonlabGRPOTrainer
 
     class Accelerator:
@@ -155,10 +158,14 @@ def test_dropping_zero_advantage_completions_renormalises_the_loss():
 
     class Stub:
         accelerator = Accelerator()
+        num_generations = 4
 
-    output = {"advantages": torch.tensor([0.0, 0.0, 0.7, -0.7]),
-              "completion_mask": torch.ones(4, 3, dtype=torch.long),
-              "num_items_in_batch": torch.tensor(12)}
+    # Group 1: all wrong but well formatted (reward 0.1 each, correctness 1.0 + format 0.1): TRL's
+    # float32 mean leaves each advantage at -7.45e-5 after the std scaling, not 0. Group 2
+    # teaches; its last member is masked (advantage 0).
+    advantages = torch.tensor([-7.45e-5] * 4 + [1.5, -0.5, -0.5, 0.0])
+    output = {"advantages": advantages, "completion_mask": torch.ones(8, 3, dtype=torch.long),
+              "num_items_in_batch": torch.tensor(24)}
     out = ReasonlabGRPOTrainer._drop_zero_advantage(Stub(), output)
-    assert out["completion_mask"].sum(dim=1).tolist() == [0, 0, 3, 3]
-    assert int(out["num_items_in_batch"]) == 6
+    assert out["completion_mask"].sum(dim=1).tolist() == [0, 0, 0, 0, 3, 3, 3, 0]
+    assert int(out["num_items_in_batch"]) == 9

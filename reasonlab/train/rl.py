@@ -62,12 +62,22 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
         return output
 
     def _drop_zero_advantage(self, output: dict[str, Any]) -> dict[str, Any]:
-        """DAPO's dynamic-sampling idea without resampling: completions whose advantage is
-        exactly 0 (every member of a group scored alike, or masked) add nothing to the
-        gradient, but their tokens still count in the loss normaliser and shrink the step of
-        the groups that do teach. Take them out of the mask and the token count."""
-        keep = (output["advantages"] != 0).to(output["completion_mask"].dtype)
-        mask = output["completion_mask"] * keep.unsqueeze(1)
+        """DAPO's dynamic-sampling idea without resampling: a group whose completions all
+        scored alike adds nothing to the gradient, but its tokens still count in the loss
+        normaliser and shrink the step of the groups that do teach. Take such groups (and
+        masked completions, whose advantage is 0) out of the mask and the token count.
+
+        A uniform group is found by the spread of its advantages, which is exactly 0 (every
+        member computes the same ``reward - mean``); the advantages themselves are only near 0
+        when rewards such as 0.1 are not exact in float32."""
+        advantages = output["advantages"]
+        size = self.num_generations
+        if advantages.numel() % size:
+            return output   # groups split across processes: nothing can be said locally
+        groups = advantages.view(-1, size)
+        spread = groups.max(dim=1).values - groups.min(dim=1).values
+        keep = (spread > 0).repeat_interleave(size) & (advantages != 0)
+        mask = output["completion_mask"] * keep.to(output["completion_mask"].dtype).unsqueeze(1)
         output["completion_mask"] = mask
         output["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum()
         return output
