@@ -118,3 +118,10 @@ def test_phased_sft_trains_each_phase_on_fresh_items_and_resumes_past_finished_o
     assert (habit / "final" / "config.json").stat().st_mtime_ns == stamp
     with pytest.raises(ConfigError, match="max_steps"):
         train_sft(recipe, tmp_path / "other", max_steps=3)
+    # Resuming with other phases would reuse finished ones that no longer match: refused.
+    longer = load_recipe("sft-smoke", [f"model={tiny_model_dir}", phases.replace(
+        "max_steps: 2, styles: {full: 1.0}", "max_steps: 3, styles: {full: 1.0}"),
+        "checkpoint.every=1"])
+    with pytest.raises(ConfigError, match="differs") as err:
+        train_sft(longer, out, resume=True)
+    assert err.value.field == "phases"

@@ -4,11 +4,13 @@ called by ``config.validate``; each error names the field and says how to fix it
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reasonlab.train.config import Recipe
 
+_PHASE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # Settings reasonlab owns: TRL must not get a second, conflicting value for them (the field to
 # use instead).
 OWNED_TRL_KEYS = {
@@ -27,16 +29,17 @@ def check_styles(recipe: Recipe) -> None:
     if recipe.kind != "sft":
         if recipe.phases or recipe.styles != {"full": 1.0}:
             raise fail("phases" if recipe.phases else "styles",
-                       "reasoning styles and phases shape an SFT warm start; an RL recipe "
-                       "samples its own completions (remove the field)")
+                       f"reasoning styles and phases shape an SFT warm start; a "
+                       f"{recipe.kind!r} recipe does not take them (remove the field)")
         return
     tasks = {s.name: get_task(s.name, **s.config) for s in recipe.tasks}
     mixes = [("styles", recipe.styles)]
     names: set[str] = set()
     for i, phase in enumerate(recipe.phases):
         where = f"phases[{i}]"
-        if phase.name in names or not phase.name or "/" in phase.name:
-            raise fail(f"{where}.name", f"needs a unique folder-safe name, got {phase.name!r}")
+        if phase.name in names or not _PHASE_NAME.fullmatch(phase.name):
+            raise fail(f"{where}.name", f"needs a unique name of letters, digits, '_' and '-' "
+                                        f"(it names a folder), got {phase.name!r}")
         names.add(phase.name)
         if phase.max_steps < 1:
             raise fail(f"{where}.max_steps", f"must be at least 1, got {phase.max_steps}")

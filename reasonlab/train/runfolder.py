@@ -44,6 +44,22 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Pat
         raise ConfigError(f"{out} already holds checkpoints of a run; pass --resume to continue "
                           "it or choose a new --out", field="--out")
     out.mkdir(parents=True, exist_ok=True)
+    record_recipe(recipe, out, resume=resume)
+    start = None
+    if resume:
+        start = ckpt.latest_valid(out / CHECKPOINTS)
+        if start is None:
+            if found:
+                warnings.warn(f"no valid checkpoint in {out / CHECKPOINTS}; starting over",
+                              stacklevel=2)
+            else:
+                print(f"reasonlab: nothing to resume in {out}; starting a new run")
+    return out, start
+
+
+def record_recipe(recipe: Recipe, out: Path, *, resume: bool) -> None:
+    """Write the resolved recipe to ``out/config.yaml``; on a resume, first refuse a recipe that
+    differs from the one recorded there (only max_steps, eval and rollouts may change)."""
     config_path = out / "config.yaml"
     resolved = recipe.to_dict()
     resolved["model"] = model_identity(recipe.model)
@@ -59,16 +75,6 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Pat
                               "may change)", file=str(config_path), field=changed[0])
     with atomic_writer(config_path) as handle:
         yaml.safe_dump(resolved, handle, sort_keys=False)
-    start = None
-    if resume:
-        start = ckpt.latest_valid(out / CHECKPOINTS)
-        if start is None:
-            if found:
-                warnings.warn(f"no valid checkpoint in {out / CHECKPOINTS}; starting over",
-                              stacklevel=2)
-            else:
-                print(f"reasonlab: nothing to resume in {out}; starting a new run")
-    return out, start
 
 
 def model_identity(model: Any) -> Any:

@@ -19,11 +19,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import yaml
 from trl import SFTConfig, SFTTrainer
 
 from reasonlab.errors import ConfigError
-from reasonlab.jsonl import atomic_writer
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.config import Recipe
@@ -115,7 +113,9 @@ def phase_recipes(recipe: Recipe) -> list[tuple[Recipe, int]]:
         sub.styles = dict(phase.styles if phase.styles is not None else recipe.styles)
         sub.max_steps = phase.max_steps
         sub.trl = {**recipe.trl, **phase.trl}
-        per_step = int(sub.trl.get("per_device_train_batch_size", batch))
+        # Items one process sees per step (several processes each draw their own share).
+        per_step = int(sub.trl.get("per_device_train_batch_size", batch)) * int(
+            sub.trl.get("gradient_accumulation_steps") or 1)
         sub.sft_items = phase.sft_items or phase.max_steps * per_step
         out.append((sub, start))
         start += sub.sft_items
@@ -132,12 +132,12 @@ def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
     each resumes on its own; a finished phase is kept), then copy the last one's weights to
     ``DIR/final``."""
     out = Path(out)
-    if (out / PHASES).exists() and not resume:
-        raise ConfigError(f"{out} already holds a phased run; pass --resume to continue it or "
-                          "choose a new --out", field="--out")
+    if not resume and ((out / PHASES).exists() or (out / runfolder.CHECKPOINTS).exists()):
+        raise ConfigError(f"{out} already holds a run; pass --resume to continue it or choose "
+                          "a new --out", field="--out")
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(out / "config.yaml") as handle:
-        yaml.safe_dump(recipe.to_dict(), handle, sort_keys=False)
+    # A resume with other phases would reuse finished phases that no longer match the recipe.
+    runfolder.record_recipe(recipe, out, resume=resume)
     model, done = recipe.model, []
     for phase, (sub, start) in zip(recipe.phases, phase_recipes(recipe), strict=True):
         folder = phase_folder(out, phase.name)
