@@ -300,3 +300,17 @@ def test_eval_table_shows_pass_and_maj_at_k_and_transfer_prints_tasks(tiny_model
     assert "addition" in printed and "multiplication" in printed and "out-of-domain" in printed
     assert "transferability index" in printed
     assert Path(out / "transfer.json").is_file()
+
+
+def test_eval_transfer_keeps_options_given_before_the_sub_command():
+    from reasonlab.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["eval", "--trained-tasks", "addition", "--out", "t.json",
+                                "transfer", "b", "r"])
+    after = parser.parse_args(["eval", "transfer", "b", "r", "--trained-tasks", "addition",
+                               "--out", "t.json"])
+    assert (before.trained_tasks, before.out) == (after.trained_tasks, after.out) == (
+        "addition", "t.json")
+    neither = parser.parse_args(["eval", "transfer", "b", "r"])
+    assert (neither.trained_tasks, neither.out) == (None, None)

@@ -50,9 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "writes TRAINED/transfer.json (or --out)")
     t.add_argument("base", help="the run folder of the model before training")
     t.add_argument("trained", help="the run folder of the trained model (same suite)")
-    t.add_argument("--trained-tasks", help="comma-separated tasks (or domains) trained on; the "
-                                           "rest are out-of-domain")
-    t.add_argument("--out", help="where to write the JSON (default: TRAINED/transfer.json)")
+    # SUPPRESS: without it argparse would overwrite a value given before `transfer` with None.
+    t.add_argument("--trained-tasks", default=argparse.SUPPRESS,
+                   help="comma-separated tasks (or domains) trained on; the rest are "
+                        "out-of-domain")
+    t.add_argument("--out", default=argparse.SUPPRESS,
+                   help="where to write the JSON (default: TRAINED/transfer.json)")
     t.set_defaults(handler=run_transfer)
 
 
