@@ -84,6 +84,19 @@ def warm_start_recipe(size: Size, seed: int, suite_file: Path):
     return recipe
 
 
+def _evaluate(model: Path, suite: Any, out: Path) -> dict[str, Any]:
+    """``run_eval`` that stops the demo, rather than report gains, when samples failed to
+    generate: a rerun of the demo retries them (eval runs resume)."""
+    from reasonlab.evaluate.runner import EvalIncomplete, run_eval
+
+    summary = run_eval(str(model), suite, out, batch_size=64)
+    if summary.get("generation_errors") or not summary.get("complete", True):
+        raise EvalIncomplete(f"{summary.get('generation_errors', 0)} samples failed to generate "
+                             f"in {out} (see 'error' in its samples.jsonl); rerun the demo to "
+                             "retry them")
+    return summary
+
+
 def _stage(number: int, title: str) -> float:
     print(f"\n== [{number}/5] {title}", flush=True)
     return time.perf_counter()
@@ -95,7 +108,6 @@ def _done(start: float, timings: dict[str, float], name: str) -> None:
 
 
 def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -> int:
-    from reasonlab.evaluate.runner import run_eval
     from reasonlab.evaluate.suite import load_suite
     from reasonlab.evaluate.transfer import transfer
     from reasonlab.report import write_report
@@ -123,8 +135,8 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
 
     start = _stage(2, "evaluate the warm start after each phase (skill, base)")
     skill_final = phase_folder(out / "sft", sft_recipe.phases[0].name) / "final"
-    skill = run_eval(str(skill_final), suite, out / "skill", batch_size=64)
-    base = run_eval(str(sft_final), suite, out / "base", batch_size=64)
+    skill = _evaluate(skill_final, suite, out / "skill")
+    base = _evaluate(sft_final, suite, out / "base")
     _done(start, timings, "eval_warm_start")
 
     start = _stage(3, f"RL (GRPO) on {', '.join(TRAINED_TASKS)} with verifier rewards and a "
@@ -138,7 +150,7 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     _done(start, timings, "rl")
 
     start = _stage(4, "evaluate the RL-trained model (rl)")
-    rl = run_eval(str(rl_final), suite, out / "rl", batch_size=64)
+    rl = _evaluate(rl_final, suite, out / "rl")
     _done(start, timings, "eval_rl")
 
     start = _stage(5, "transfer, gain check and report")
@@ -179,12 +191,15 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
 
 def gain(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """RL's gain on one task: points, both 95% intervals, whether they are disjoint, and
-    whether it meets the demo's promise (``TARGET_POINTS`` with disjoint intervals)."""
-    (b_lo, b_hi), (a_lo, a_hi) = before["ci95"], after["ci95"]
-    points = round(100 * (after["accuracy"] - before["accuracy"]), 1)
-    disjoint = a_lo > b_hi or b_lo > a_hi
+    whether it meets the demo's promise (``TARGET_POINTS`` with disjoint intervals). Points are
+    null when either accuracy is undefined (no decided sample)."""
+    defined = before.get("ci95") and after.get("ci95")
+    (b_lo, b_hi), (a_lo, a_hi) = (before["ci95"], after["ci95"]) if defined else \
+        ((None, None), (None, None))
+    points = round(100 * (after["accuracy"] - before["accuracy"]), 1) if defined else None
+    disjoint = bool(defined) and (a_lo > b_hi or b_lo > a_hi)
     return {"base": before["accuracy"], "rl": after["accuracy"], "points": points,
-            "base_ci95": [b_lo, b_hi], "rl_ci95": [a_lo, a_hi],
+            "base_ci95": before.get("ci95"), "rl_ci95": after.get("ci95"),
             "n_base": before["n"], "n_rl": after["n"],
             "think_rate_base": before.get("think_rate"), "think_rate_rl": after.get("think_rate"),
             "intervals_disjoint": disjoint,
@@ -192,6 +207,8 @@ def gain(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def gain_line(name: str, g: dict[str, Any]) -> str:
+    if g["points"] is None:
+        return f"RL on {name}: n/a (no decided sample in base or rl)"
     verdict = ("the 95% intervals do not overlap" if g["intervals_disjoint"]
                else "the 95% intervals overlap: not a reliable change at this size")
     target = (f"meets the demo's +{TARGET_POINTS:.0f}-point target" if g["meets_target"]
@@ -218,10 +235,11 @@ def print_table(runs: dict[str, dict[str, Any]]) -> None:
                          for r in runs.values()]
                 if any(c is None for c in cells):
                     continue
-                change = 100 * (cells[-1]["accuracy"] - cells[-2]["accuracy"])
+                last, prior = cells[-1]["accuracy"], cells[-2]["accuracy"]
+                change = "n/a" if last is None or prior is None else f"{100 * (last - prior):+.1f}"
                 think = " -> ".join(_rate(c.get("think_rate")) for c in cells)
                 print(f"{GROUP_LABELS[group]:<15}{name:<16}{level:>4}"
-                      + "".join(f"{_cell(c):>17}" for c in cells) + f"{change:>+8.1f}   {think}")
+                      + "".join(f"{_cell(c):>17}" for c in cells) + f"{change:>8}   {think}")
 
 
 def _rate(value: float | None) -> str:

@@ -91,3 +91,17 @@ def test_table_shows_every_model_and_its_think_rate(capsys):
     assert "think rate skill -> base -> rl" in out[1]
     assert out[2].split()[:3] == ["RL-trained", "addition", "1"]
     assert "+65.0" in out[2] and out[2].endswith("1.00 -> 0.00 -> 0.98")
+    undecided = {"accuracy": None, "ci95": None, "think_rate": None}
+    print_table({"base": run(0.05, 0.0),
+                 "rl": {"tasks": {"addition": {"by_difficulty": {"1": undecided}}}}})
+    row = capsys.readouterr().out.splitlines()[2]
+    assert row.split()[-6:] == ["[0,15]", "n/a", "n/a", "0.00", "->", "n/a"]
+
+
+def test_gain_of_an_undefined_accuracy_is_null_not_zero():
+    from reasonlab.demo import gain_line
+
+    g = gain({"accuracy": 0.1, "ci95": [0.05, 0.2], "n": 80},
+             {"accuracy": None, "ci95": None, "n": 0})
+    assert g["points"] is None and not g["meets_target"] and not g["intervals_disjoint"]
+    assert "n/a" in gain_line("addition", g)
