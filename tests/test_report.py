@@ -374,3 +374,18 @@ def test_rolling_mean_is_a_trailing_mean():
 
     assert rolling_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
     assert rolling_mean([2.0], 5) == [2.0]
+
+
+def test_think_rate_change_is_not_narrowed_by_repeated_samples_of_an_item():
+    from reasonlab.evaluate import metrics as M
+    from reasonlab.report.load import rate_change
+
+    one = rate_change({"think_rate": 0.2, "n": 40, "n_items": 40},
+                      {"think_rate": 0.5, "n": 40, "n_items": 40})
+    assert one["ci95"] == pytest.approx(list(M.difference_interval(8, 40, 20, 40)))
+    # 8 samples of each of 5 items: 40 samples, but not 40 independent observations.
+    eight = rate_change({"think_rate": 0.2, "n": 40, "n_items": 5},
+                        {"think_rate": 0.5, "n": 40, "n_items": 5})
+    assert eight["delta"] == pytest.approx(0.3)
+    assert eight["ci95"][1] - eight["ci95"][0] > one["ci95"][1] - one["ci95"][0]
+    assert eight["ci95"][0] < 0 < one["ci95"][0]     # reliable on 40 items, not on 5

@@ -357,10 +357,19 @@ def rate_change(before: dict[str, Any] | None, after: dict[str, Any] | None,
                 key: str = "think_rate") -> dict[str, Any] | None:
     """after − before of a share of decided samples (``think_rate``) with Newcombe's interval
     from the counts it implies (share × decided ``n``), as ``cell_deltas`` does for accuracy;
-    None when either side has no value."""
+    None when either side has no value. With several samples per item the samples of an item
+    are not independent, and the summary has no clustered count for the rate: the interval is
+    then built on the number of items (``n_items``), which can only make it wider than the
+    clustered one (a design effect is at most the samples per item)."""
     if not before or not after or before.get(key) is None or after.get(key) is None:
         return None
-    n0, n1 = int(before.get("n") or 0), int(after.get("n") or 0)
+
+    def size(block: dict[str, Any]) -> int:
+        n = int(block.get("n") or 0)
+        items = block.get("n_items")
+        return min(n, int(items)) if isinstance(items, int) and items > 0 else n
+
+    n0, n1 = size(before), size(after)
     if not n0 or not n1:
         return None
     ci = M.difference_interval(round(before[key] * n0), n0, round(after[key] * n1), n1)
