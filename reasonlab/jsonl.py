@@ -96,13 +96,28 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[str]]:
         raise
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux reports it: setting it, even for
+    an instant, races other threads creating files (a trainer's checkpoint save)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0)     # elsewhere, the only way to read it; set straight back
+    os.umask(umask)
+    return umask
+
+
 def _mode_for(path: Path) -> int:
+    """A replaced file keeps the mode its owner gave it; a new one gets what a plain
+    ``open(path, "w")`` would (0644 under the usual umask 022), not mkstemp's 0600."""
     try:
         return stat.S_IMODE(path.stat().st_mode)
     except OSError:
-        umask = os.umask(0)     # the only way to read it; set straight back
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
