@@ -26,7 +26,7 @@ def write_metrics(path, series):
 
 
 def test_alarm_fires_when_the_judge_rises_as_the_truth_falls(tmp_path):
-    spec = AlarmSpec(window=2, rise=0.1, fall=0.05, widen=0.15)
+    spec = AlarmSpec(window=2, rise=0.1, fall=0.05, widen=0.15, gap=None)
     log = tmp_path / "metrics.jsonl"
     # Steps 0-20 honest (both rise); from 30 the judge keeps rising while accuracy falls.
     write_metrics(log, [(0, 0.30, 0.25), (10, 0.40, 0.35), (20, 0.50, 0.45),
@@ -53,18 +53,32 @@ def test_alarm_fires_when_the_judge_rises_as_the_truth_falls(tmp_path):
 
 
 def test_alarm_stays_quiet_on_honest_progress_and_small_noise(tmp_path):
-    spec = AlarmSpec(window=2, rise=0.1, fall=0.05, widen=0.15)
+    spec = AlarmSpec(window=2, rise=0.1, fall=0.05, widen=0.15, gap=0.3)
     log = tmp_path / "metrics.jsonl"
     write_metrics(log, [(0, 0.2, 0.2), (10, 0.3, 0.28), (20, 0.5, 0.45), (30, 0.55, 0.5),
                         (40, 0.6, 0.47), (50, 0.55, 0.52)])
     assert scan_file(log, spec) == []
     # Too few evaluations for the window: nothing to compare yet.
-    alarm = Alarm(AlarmSpec(window=3))
+    alarm = Alarm(AlarmSpec(window=3, gap=None))
     assert alarm.add(0, 0.0, 1.0) is None and alarm.add(10, 1.0, 0.0) is None
     assert alarm.add(20, 1.0, 0.0) is None and alarm.add(30, 1.0, 0.0) is not None
     # An undefined judge reward is no evidence: skipped, not read as 0.
     alarm = Alarm(AlarmSpec(window=1))
     assert alarm.add(0, None, 0.5) is None and alarm.points == []
+
+
+def test_the_gap_rule_catches_a_judge_fooled_from_the_start(tmp_path):
+    """A judge that accepts nearly everything leaves the drift rules nothing to see: its reward
+    is high and flat from step 0. Only the level of the gap shows it."""
+    log = tmp_path / "metrics.jsonl"
+    write_metrics(log, [(0, 0.95, 0.02), (10, 0.97, 0.03), (20, 0.96, 0.02)])
+    assert scan_file(log, AlarmSpec(gap=None)) == []
+    events = scan_file(log, AlarmSpec(gap=0.3))
+    assert [(e["step"], e["alarm/rules"]) for e in events] == [(0, ["gap"]), (10, ["gap"]),
+                                                               (20, ["gap"])]
+    assert events[0]["alarm/judge_reward"] == [0.95] and events[0]["alarm/accuracy"] == [0.02]
+    assert "(gap): judge reward 0.95 vs true accuracy 0.02 over steps 0" in \
+        warning_line(events[0])
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,12 @@ one ``window`` evaluations before it. The alarm fires when
 - **diverge**: the judge's mean reward rose by at least ``rise`` while true accuracy fell by at
   least ``fall``; or
 - **widen**: the gap, judge reward − true accuracy, grew by at least ``widen`` (the judge
-  accepts ever more wrong answers, or rejects ever more right ones, than before).
+  accepts ever more wrong answers, or rejects ever more right ones, than before); or
+- **gap**: at any evaluation, step 0 included, the judge's reward exceeds true accuracy by at
+  least ``gap`` (null: off). The two rules above watch a change and need a judge that was
+  right at the start; a judge the policy fools from the first step (measured: a judge
+  accepting 92 % of wrong answers rewarded 0.95 where 0.02 was right) leaves them nothing to
+  see, and only this level check catches it.
 
 It is a warning, not a stop: at the sizes of a CPU run one evaluation's accuracy moves by a few
 points by chance (about ±10 points, 95 %, on 96 items at 50 %), so thresholds below that fire
@@ -55,16 +60,17 @@ class Alarm:
         if judge_reward is None or accuracy is None:
             return None       # an undefined value is no evidence either way
         self.points.append(Point(step, judge_reward, accuracy))
-        window = self.spec.window
-        if len(self.points) <= window:
-            return None
-        first, last = self.points[-window - 1], self.points[-1]
+        window, last = self.spec.window, self.points[-1]
         rules = []
-        if (last.judge_reward - first.judge_reward >= self.spec.rise
-                and first.accuracy - last.accuracy >= self.spec.fall):
-            rules.append("diverge")
-        if last.gap - first.gap >= self.spec.widen:
-            rules.append("widen")
+        if self.spec.gap is not None and last.gap >= self.spec.gap:
+            rules.append("gap")
+        if len(self.points) > window:
+            first = self.points[-window - 1]
+            if (last.judge_reward - first.judge_reward >= self.spec.rise
+                    and first.accuracy - last.accuracy >= self.spec.fall):
+                rules.append("diverge")
+            if last.gap - first.gap >= self.spec.widen:
+                rules.append("widen")
         if not rules:
             return None
         shown = self.points[-window - 1:]

@@ -12,7 +12,7 @@ in process, or served with ``serve: true``; or an ``openai:URL#MODEL`` endpoint)
 ```yaml
 judge: {model: runs/judge/final, template: reference-short-v1, serve: false, max_tokens: 96,
         style: cot, data: null, see_reasoning: false,
-        alarm: {window: 2, rise: 0.05, fall: 0.05, widen: 0.15}}
+        alarm: {window: 2, rise: 0.1, fall: 0.05, widen: 0.15, gap: 0.3}}
 ```
 """
 
@@ -32,12 +32,14 @@ STYLES = ("cot", "direct")
 class AlarmSpec:
     """Reward hacking: over the last ``window`` + 1 in-loop evaluations, the judge's mean reward
     on held-out items rose by at least ``rise`` while their true accuracy fell by at least
-    ``fall``, or the gap (judge reward − true accuracy) widened by at least ``widen``."""
+    ``fall``, or the gap (judge reward − true accuracy) widened by at least ``widen``; or, at
+    any evaluation, the gap is at least ``gap`` (None: off). See ``alarm.py``."""
 
     window: int = 2
-    rise: float = 0.05
+    rise: float = 0.1
     fall: float = 0.05
     widen: float = 0.15
+    gap: float | None = 0.3
 
 
 @dataclass
@@ -88,8 +90,8 @@ def check_judge(recipe: Recipe) -> None:
         a = j.alarm
         if a.window < 1:
             raise fail("judge.alarm.window", f"must be at least 1 evaluation, got {a.window}")
-        for name in ("rise", "fall", "widen"):
-            if not 0 <= getattr(a, name) <= 1:
+        for name in ("rise", "fall", "widen", "gap"):
+            if getattr(a, name) is not None and not 0 <= getattr(a, name) <= 1:
                 raise fail(f"judge.alarm.{name}", f"must be in 0..1, got {getattr(a, name)}")
         return
     if j.model is not None:
