@@ -389,3 +389,26 @@ def test_think_rate_change_is_not_narrowed_by_repeated_samples_of_an_item():
     assert eight["delta"] == pytest.approx(0.3)
     assert eight["ci95"][1] - eight["ci95"][0] > one["ci95"][1] - one["ci95"][0]
     assert eight["ci95"][0] < 0 < one["ci95"][0]     # reliable on 40 items, not on 5
+
+
+def test_training_curves_mark_the_reward_hacking_alarm(tmp_path):
+    from reasonlab.report.load import ReportInputs, load_train_run
+    from reasonlab.report.sections import training_section
+
+    rows = [{"step": s, "reward": 0.5, "rewards/judge/mean": 0.5, "loss": 0.1}
+            for s in range(1, 9)]
+    rows += [{"step": s, "eval/judge_reward": j, "eval/accuracy": a, "eval/gap": j - a}
+             for s, j, a in ((0, 0.3, 0.3), (4, 0.6, 0.2), (8, 0.9, 0.1))]
+    rows.append({"step": 8, "alarm/reward_hacking": 1, "alarm/rules": "diverge",
+                 "alarm/judge_reward": [0.3, 0.9], "alarm/accuracy": [0.3, 0.1]})
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    section = training_section(ReportInputs(run=None, train=load_train_run(tmp_path)))
+    assert "training_judge" in [f.name for f in section.figures]
+    assert any("alarm fired at step 8 (diverge)" in note for note in section.notes)
+    # A run without a learned judge has neither the figure nor a note about it.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:8]))
+    section = training_section(ReportInputs(run=None, train=load_train_run(plain)))
+    assert "training_judge" not in [f.name for f in section.figures]
+    assert not any("alarm" in note or "judge" in note for note in section.notes)

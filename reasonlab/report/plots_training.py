@@ -53,9 +53,45 @@ def training_rewards(rows: list[dict[str, Any]]) -> bytes:
     for line in ax.get_lines():   # dashed on top: a single component can equal the total
         if line.get_label().startswith("total"):
             line.set(linestyle="--", color="black", zorder=3)
+    _mark_alarms(ax, rows)
     ax.legend(fontsize=8)
     ax.set_title("Reward per training step", fontsize=10)
     ax.set_ylabel("mean reward")
+    return png(fig)
+
+
+ALARM_KEY = "alarm/reward_hacking"   # the row train/alarm.py writes when the alarm fires
+
+
+def alarm_steps(rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """(step, rules) of every reward-hacking alarm the run logged."""
+    return [(int(r["step"]), str(r.get("alarm/rules") or "")) for r in rows
+            if r.get(ALARM_KEY) and "step" in r]
+
+
+def _mark_alarms(ax, rows: list[dict[str, Any]]) -> None:
+    for k, (step, _) in enumerate(alarm_steps(rows)):
+        ax.axvline(step, color="#c62828", linestyle=":", linewidth=1.2,
+                   label="reward-hacking alarm" if k == 0 else None)
+
+
+def training_judge(rows: list[dict[str, Any]]) -> bytes:
+    """A learned judge's mean reward against true (rule-verified) accuracy on the held-out
+    items at each in-loop evaluation, with the steps where the alarm fired."""
+    fig = Figure(figsize=(6.2, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for key, label, color in (("eval/judge_reward", "judge's mean reward", "#6a1b9a"),
+                              ("eval/accuracy", "true accuracy (rule verifier)", RUN_COLOR)):
+        steps, values = metric_series(rows, key)
+        ax.plot(steps, [100 * v for v in values], marker="o", color=color, label=label)
+    _mark_alarms(ax, rows)
+    ax.set_xlabel("training step")
+    _integer_axis(ax.xaxis)
+    ax.set_ylabel("held-out (%)")
+    ax.set_ylim(-3, 103)
+    ax.set_title("Judge reward vs true accuracy (held-out)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return png(fig)
 
 

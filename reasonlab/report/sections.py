@@ -8,7 +8,13 @@ from typing import Any
 
 from reasonlab.report import plots, plots_training
 from reasonlab.report.behaviour import habit_section, ordered_tasks, series, titled
-from reasonlab.report.load import ReportInputs, cell_deltas, confidence_pairs, metric_keys
+from reasonlab.report.load import (
+    ReportInputs,
+    cell_deltas,
+    confidence_pairs,
+    metric_keys,
+    metric_series,
+)
 from reasonlab.report.parts import Figure, Section, Table, ci_text, num, pct, undefined
 from reasonlab.report.plots_behaviour import accuracy, by_difficulty, thinking_tokens
 
@@ -187,6 +193,9 @@ def training_section(inputs: ReportInputs) -> Section:
     wanted = [
         ("training_rewards", "reward components",
          bool(metric_keys(rows, "rewards/", "/mean")), plots_training.training_rewards, rows),
+        ("training_judge", "judge reward against true accuracy",
+         bool(metric_series(rows, "eval/judge_reward")[0]), plots_training.training_judge,
+         rows),
         ("training_accuracy", "in-loop held-out accuracy",
          any(r.get("accuracy") is not None for r in train.eval_steps),
          plots_training.training_accuracy, train.eval_steps),
@@ -199,7 +208,15 @@ def training_section(inputs: ReportInputs) -> Section:
         ("training_loss", "loss", bool(metric_keys(rows, "loss")), plots_training.training_loss,
          rows),
     ]
+    alarms = plots_training.alarm_steps(rows)
+    if alarms:
+        s.notes.append("The reward-hacking alarm fired at step " + ", ".join(
+            f"{step} ({rules})" if rules else str(step) for step, rules in alarms)
+            + ": the judge's reward and true accuracy parted (docs/judges.md, the alarm); "
+              "marked on the curves.")
     for name, what, present, draw, data in wanted:
+        if name == "training_judge" and not present:
+            continue   # only runs rewarded by a learned judge log it
         if present:
             s.figures.append(Figure(name, draw(data), what))
         elif name == "training_curriculum" and flat:
