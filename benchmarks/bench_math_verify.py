@@ -58,7 +58,7 @@ KINDS = ("integer", "fraction", "decimal", "set", "interval", "surd", "polynomia
 
 def build_pairs(n_golds: int = 250, per_gold: int = 8, seed: int = 0):
     """(item, completion) pairs, ``per_gold`` completions per reference, grouped by item."""
-    from reasonlab.tasks.item import Item
+    from reasonlab.core.item import Item
 
     rng = random.Random(seed)
     pairs = []

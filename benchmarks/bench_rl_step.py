@@ -63,7 +63,7 @@ def run_trl(model: Path, out: Path, steps: int, quick: bool) -> list[float]:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    from reasonlab.evaluate.prompting import build_prompt
+    from reasonlab.core.prompting import build_prompt
     from reasonlab.tasks import get_task
 
     task = get_task("addition")

@@ -54,8 +54,8 @@ def _plain(programs: list[tuple[str, list[str]]], workers: int, python: str) -> 
 
 
 def _sandboxed(programs: list[tuple[str, list[str]]], workers: int) -> tuple[float, float]:
+    from reasonlab.core.item import Item
     from reasonlab.sandbox import SandboxPool
-    from reasonlab.tasks.item import Item
     from reasonlab.verifiers.code import CodeVerifier
 
     pool = SandboxPool(workers=workers)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import warnings
 
 from reasonlab import __version__
-from reasonlab.errors import ReasonlabError
+from reasonlab.core.errors import ReasonlabError
+from reasonlab.core.quiet import silence_dependency_warnings
 
 # One line per command group; order is the order of `reasonlab --help`.
 COMMAND_MODULES = [
@@ -37,13 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Dependencies' FutureWarnings (deprecations inside transformers, TRL, torch) are nothing a
-# user of this command line can act on.
-DEPENDENCIES = r"(transformers|trl|accelerate|torch|datasets|peft|huggingface_hub)(\.|$)"
-
-
 def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", category=FutureWarning, module=DEPENDENCIES)
+    silence_dependency_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,8 +9,8 @@ import secrets
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.sandbox.checks import counted_check
-from reasonlab.tasks.item import Item
 
 
 def check_item(check: str, reference: str, entry: str = "f", **extra) -> Item:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.tasks import get_task
 from reasonlab.tasks.code_files import humaneval_tests, load_code_file
 

@@ -10,9 +10,9 @@ from fractions import Fraction
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.sandbox.asserts import TestFormatError, decode, evaluate, judge_test, plan_tests
 from reasonlab.sandbox.values import Unserializable, encode, normalize_output
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.code import extract_program, uses_code
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from reasonlab.cli import main as cli_main
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.evaluate.runfolder import read_samples
 from reasonlab.evaluate.runner import expand, run_eval
 from reasonlab.evaluate.suite import load_suite

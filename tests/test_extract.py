@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from reasonlab.tasks import Item
-from reasonlab.verifiers.extract import (
+from reasonlab.core.answer import (
     MAX_ANSWER_CHARS,
     after_thinking,
     extract_answer,
     last_boxed,
     normalize_whitespace,
 )
+from reasonlab.tasks import Item
 from reasonlab.verifiers.rules import extract_for
 
 

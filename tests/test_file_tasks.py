@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.tasks import get_task
 from reasonlab.tasks.files import FileTask, gsm8k_answer, parse_difficulty
 from reasonlab.verifiers import verify

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.tasks import get_task, list_tasks
 from reasonlab.tasks import gym as gym_tasks
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import safe_check
 from reasonlab.verifiers.gym import GymVerifier
 
@@ -200,7 +200,7 @@ def test_scorer_that_chokes_on_a_malformed_answer_means_wrong():
 
 
 def test_bad_names_and_settings_are_config_errors():
-    from reasonlab.errors import ConfigError
+    from reasonlab.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown reasoning-gym dataset"):
         get_task("gym:no_such_dataset")

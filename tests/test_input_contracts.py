@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reasonlab.cli import build_parser, main
-from reasonlab.jsonl import atomic_writer
+from reasonlab.core.jsonl import atomic_writer
 
 BAD = b"\xff\xfe\x00\x81binary\x00"    # not UTF-8: what a binary file or a Latin-1 export holds
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from reasonlab.errors import ConfigError, InputError
-from reasonlab.jsonl import atomic_writer, read_jsonl, write_jsonl
+from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.jsonl import atomic_writer, read_jsonl, write_jsonl
 from reasonlab.tasks import Item, ProceduralTask, get_task, load_items
 from reasonlab.tasks.base import Problem, TaskConfig, item_id
 from reasonlab.tasks.registry import register, unregister

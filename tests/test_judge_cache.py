@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
 from reasonlab.judges.cache import CachedVote, VerdictCache, cache_key
 
 MESSAGES = [{"role": "user", "content": "Judge this."}]

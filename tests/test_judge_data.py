@@ -9,9 +9,9 @@ import random
 import pytest
 
 from reasonlab.cli import main
+from reasonlab.core.item import Item
 from reasonlab.judges.data import RIGHT_KINDS, WRONG_KINDS, change_digit, judge_data, perturb
 from reasonlab.tasks import get_task
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers import verify_many
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.judges.calibrate import Confusion, altered, cohen_kappa, synthesize
 from reasonlab.judges.judge import Case, Judge, JudgeSettings, _Prepared, combine, final_section
 from reasonlab.judges.parse import parse_verdict, score_of
 from reasonlab.judges.templates import REFERENCE_V1, TEMPLATES
-from reasonlab.tasks.item import Item
 
 # Realistic judge answers, as a reasoning model writes them.
 RECORDED = {
@@ -263,7 +263,7 @@ def test_pairwise_swap_flips_the_second_order_back(tmp_path, raw, votes, score):
 def test_shipped_safety_example_is_consistent():
     from pathlib import Path
 
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.jsonl import read_jsonl
     from reasonlab.judges import safety_example
     from reasonlab.tasks import load_items
 

@@ -16,11 +16,11 @@ import pytest
 from judge_helpers import COMPLIANT_ANSWER, Server, build_verdict_model
 
 from reasonlab.cli import main
+from reasonlab.core.item import Item
 from reasonlab.judges.canaries import CANARIES
 from reasonlab.judges.judge import Case, Judge, JudgeSettings
 from reasonlab.models.serve import free_port
 from reasonlab.tasks import get_task
-from reasonlab.tasks.item import Item
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,7 +33,7 @@ def test_example_completions_parse_to_the_truth_label(style):
 
 
 def test_cot_checks_the_answer_character_by_character():
-    from reasonlab.tasks.item import Item
+    from reasonlab.core.item import Item
 
     item = Item.from_dict(records(1)[0]["item"])
     wrong = f"<think>\n</think>\n<answer>{item.answer}9</answer>"
@@ -52,7 +52,7 @@ def test_in_process_judge_and_the_exact_prompt(yes_judge):
     for version, template in (("reference-short-v1", REFERENCE_SHORT_V1),
                               (None, REFERENCE_V1)):
         judge = Judge(str(yes_judge), JudgeSettings(mode="reference", template=version))
-        from reasonlab.tasks.item import Item
+        from reasonlab.core.item import Item
 
         item = Item.from_dict(rows[0]["item"])
         prepared = judge.prepare(0, Case(item, rows[0]["completion"]))
@@ -68,7 +68,7 @@ def test_in_process_judge_and_the_exact_prompt(yes_judge):
 
 
 def test_a_failing_in_process_judge_gives_error_verdicts(yes_judge):
-    from reasonlab.tasks.item import Item
+    from reasonlab.core.item import Item
 
     item = Item.from_dict(records(1)[0]["item"])
     judge = Judge(str(yes_judge), JudgeSettings(mode="reference"))
@@ -140,7 +140,7 @@ def test_judge_smoke_recipe_trains_a_judge_folder(tmp_path):
     # three steps taught it, every verdict is a decided, unparsable or error verdict.
     judge = Judge(str(final), JudgeSettings(mode="reference", max_tokens=24))
     assert judge.template_for("reference").version == "reference-short-v1"
-    from reasonlab.tasks.item import Item
+    from reasonlab.core.item import Item
 
     rows = records(4)
     results = judge.judge_many([Case(Item.from_dict(r["item"]), r["completion"]) for r in rows])

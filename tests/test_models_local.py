@@ -9,7 +9,7 @@ import pytest
 from conftest import FORMAT_COMPLETION, FORMAT_THINK, format_prompt
 
 from reasonlab.cli import main
-from reasonlab.errors import ConfigError, InputError, ReasonlabError
+from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.models import SamplingParams, load_model
 
 MIXED_PROMPTS = ["2+2?", "", "What is 12 * 13? Think step by step.\n<think>", "a" * 40, "x\ny"]

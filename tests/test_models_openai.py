@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import FORMAT_COMPLETION, FORMAT_THINK, format_prompt
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.models import SamplingParams, load_model
 from reasonlab.models.serve import free_port
 

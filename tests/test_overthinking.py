@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.evaluate import overthinking as O
 from reasonlab.evaluate.suite import parse_suite
 from reasonlab.evaluate.summary import summarize
-from reasonlab.tasks.item import Item
 
 
 def row(completion: str, *, answer: str = "15", verifier: str = "exact",

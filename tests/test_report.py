@@ -24,11 +24,11 @@ import pytest
 import yaml
 
 from reasonlab.cli import main
+from reasonlab.core.jsonl import write_jsonl
 from reasonlab.evaluate.runner import WorkUnit, sample_row
 from reasonlab.evaluate.scaling import budget_curve
 from reasonlab.evaluate.suite import parse_suite
 from reasonlab.evaluate.summary import summarize, write_summary
-from reasonlab.jsonl import write_jsonl
 from reasonlab.models.base import Generation
 from reasonlab.report import write_report
 from reasonlab.tasks import get_task

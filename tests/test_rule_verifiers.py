@@ -7,10 +7,11 @@ import pytest
 
 import reasonlab.verifiers as verifiers
 import reasonlab.verifiers.base as verifier_base
+from reasonlab.core.answer import parse_number
 from reasonlab.tasks import Item
 from reasonlab.verifiers import Verdict, Verifier, WeightedVerifier, verify, verify_many
 from reasonlab.verifiers.compose import parse_spec
-from reasonlab.verifiers.rules import ExactVerifier, parse_number
+from reasonlab.verifiers.rules import ExactVerifier
 
 
 def make(answer: str | None, verifier: str = "exact", **verify_opts) -> Item:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from reasonlab.core.item import Item
 from reasonlab.sandbox import SandboxPool, SandboxUnavailable
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.code import CodeVerifier
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.evaluate.suite import parse_suite
 from reasonlab.evaluate.summary import summarize, think_rate, thinks
 from reasonlab.tasks import get_task

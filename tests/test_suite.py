@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reasonlab.errors import ConfigError, InputError
-from reasonlab.evaluate.prompting import build_prompt, parse_confidence
+from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.prompting import build_prompt, parse_confidence
 from reasonlab.evaluate.suite import BUILTIN_SUITES, load_suite
 from reasonlab.tasks import family_names, task_info
 

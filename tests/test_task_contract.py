@@ -15,7 +15,7 @@ import statistics
 
 import pytest
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.tasks import Item, ProceduralTask, family_names, get_task
 from reasonlab.verifiers import verify, verify_many
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.train import runfolder
 from reasonlab.train.config import parse_recipe
 

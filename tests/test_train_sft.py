@@ -61,7 +61,7 @@ def test_sft_run_writes_final_checkpoints_and_metrics(sft_run):
 
 
 def test_a_finished_run_refuses_a_second_start_without_resume(sft_run, tiny_model_dir):
-    from reasonlab.errors import ConfigError
+    from reasonlab.core.errors import ConfigError
     from reasonlab.train.sft import train_sft
 
     out, _ = sft_run
@@ -91,7 +91,7 @@ def test_phased_sft_trains_each_phase_on_fresh_items_and_resumes_past_finished_o
     import torch
     from transformers import AutoModelForCausalLM
 
-    from reasonlab.errors import ConfigError
+    from reasonlab.core.errors import ConfigError
     from reasonlab.train.sft import train_sft
 
     phases = ("phases=[{name: skill, max_steps: 2, styles: {full: 1.0}}, {name: habit, "

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.tasks import Item
 from reasonlab.train import checkpoint as ckpt
 from reasonlab.train.config import RewardSpec, builtin_recipes, load_recipe, parse_recipe
@@ -241,7 +241,7 @@ def test_builtin_recipes_load():
 
 def test_judge_component_calls_the_registered_judge_and_masks_its_errors(monkeypatch):
     from reasonlab.verifiers import base
-    from reasonlab.verifiers import verdict as V
+    from reasonlab.core import verdict as V
 
     class RuleJudge(base.Verifier):
         """Stands in for an LLM judge: scores explanations that say "because"."""

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -205,8 +205,8 @@ def print_transfer(result: dict) -> None:
 def run_transfer(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from reasonlab.core.jsonl import atomic_writer
     from reasonlab.evaluate.transfer import transfer
-    from reasonlab.jsonl import atomic_writer
 
     result = transfer(args.base, args.trained, trained_tasks=_names(args.trained_tasks))
     out = Path(args.out) if args.out else Path(args.trained) / "transfer.json"

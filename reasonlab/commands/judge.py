@@ -21,7 +21,7 @@ import json
 import sys
 from collections import Counter
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
 
 ACTIONS = ("audit", "calibrate", "data", "compare", "report")
 
@@ -95,23 +95,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def read_cases(path: str, items: dict) -> list:
-    from reasonlab.commands.verify import completion_id
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.completion import Completion
+    from reasonlab.core.jsonl import read_jsonl
     from reasonlab.judges.judge import Case
 
     cases = []
     for number, obj in read_jsonl(path):
-        cid = completion_id(obj, path, number, items)
-        for name in ("completion", "completion_b"):
-            value = obj.get(name)
-            if (name == "completion" or value is not None) and not isinstance(value, str):
-                raise InputError("must be a string", file=path, line=number, field=name)
-        cases.append(Case(items[cid], obj["completion"], obj.get("completion_b")))
+        line = Completion.from_dict(obj, file=path, line=number, known_ids=items)
+        second = line.extra.get("completion_b")
+        if second is not None and not isinstance(second, str):
+            raise InputError("must be a string", file=path, line=number, field="completion_b")
+        cases.append(Case(items[line.id], line.completion, second))
     return cases
 
 
 def read_text(path: str, what: str) -> str:
-    from reasonlab import jsonl
+    from reasonlab.core import jsonl
 
     text = jsonl.read_text(path, field=what)
     if not text.strip():
@@ -170,8 +169,8 @@ def run(args: argparse.Namespace) -> int:
         return run_audit(args)
     if args.action == "calibrate":
         return run_calibrate(args)
-    from reasonlab.jsonl import dumps
-    from reasonlab.tasks import load_items
+    from reasonlab.core.jsonl import dumps
+    from reasonlab.verifiers import load_items
 
     for name in ("items", "completions"):
         if not getattr(args, name):
@@ -185,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         results = judge.judge_many(cases)
     finally:
         judge.close()
-    from reasonlab.commands.verify import write_lines
+    from reasonlab.core.jsonl import write_lines
 
     write_lines(args.out, [dumps(r.to_dict()) + "\n" for r in results])
     counts = Counter(r.verdict.status for r in results)
@@ -205,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_audit(args: argparse.Namespace) -> int:
     from reasonlab.judges.canaries import CANARIES, audit, default_items, format_audit
-    from reasonlab.tasks import load_items
+    from reasonlab.verifiers import load_items
 
     if args.mode not in ("auto", "reference", "spec"):
         raise InputError("the audit runs in reference or spec mode", field="mode")
@@ -239,7 +238,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     from reasonlab.judges.calibrate import calibrate, format_calibration, synthesize
-    from reasonlab.tasks import load_items
+    from reasonlab.verifiers import load_items
 
     if not args.items and not args.data:
         raise InputError("is required: reasonlab judge calibrate --judge ... --items F "
@@ -247,8 +246,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.mode not in ("auto", "reference"):
         raise InputError("calibration runs in reference mode", field="mode")
     if args.data:
+        from reasonlab.core.item import Item
         from reasonlab.judges.examples import read_records
-        from reasonlab.tasks.item import Item
 
         pairs = [(Item.from_dict(r["item"]), r["completion"]) for r in read_records(args.data)]
     elif args.completions:
@@ -269,7 +268,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def report_out(args: argparse.Namespace, report: dict, text: str, judge) -> int:
-    from reasonlab.jsonl import atomic_writer
+    from reasonlab.core.jsonl import atomic_writer
 
     if args.out:
         with atomic_writer(args.out) as handle:

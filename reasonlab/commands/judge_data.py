@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 
 
 def check_args(args: argparse.Namespace):
@@ -43,7 +43,7 @@ def check_args(args: argparse.Namespace):
         except ConfigError as exc:
             raise InputError(exc.message, field="difficulty") from None
     if args.policy:
-        from reasonlab.evaluate.prompting import resolve_template
+        from reasonlab.core.prompting import resolve_template
         from reasonlab.evaluate.runner import check_model_spec
 
         try:
@@ -61,7 +61,7 @@ def check_args(args: argparse.Namespace):
 
 
 def run_data(args: argparse.Namespace) -> int:
-    from reasonlab.jsonl import atomic_writer, dumps
+    from reasonlab.core.jsonl import atomic_writer, dumps
     from reasonlab.judges.data import judge_data
 
     difficulties = check_args(args)
@@ -113,7 +113,7 @@ def read_reports(paths: list[str]) -> list[dict]:
     """``judge calibrate --out`` reports, each checked: one line naming the file otherwise."""
     import json
 
-    from reasonlab import jsonl
+    from reasonlab.core import jsonl
 
     reports = []
     for path in paths:

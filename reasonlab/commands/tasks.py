@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,8 +63,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     from reasonlab.tasks import get_task
+    from reasonlab.verifiers import check_task
 
     task = get_task(args.name, **parse_overrides(args.set))
+    check_task(task)
     difficulty = args.difficulty or task.min_difficulty
     item = task.item(0, difficulty, 0)
     print(f"name:         {task.name}")
@@ -81,10 +83,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from reasonlab.jsonl import dumps
+    from reasonlab.core.jsonl import dumps
     from reasonlab.tasks import get_task
+    from reasonlab.verifiers import check_task
 
     task = get_task(args.name, **parse_overrides(args.set))
+    check_task(task)
     items = task.sample(args.n, args.difficulty, seed=args.seed, start=args.start)
     out = sys.stdout
     for item in items:

@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reasonlab.errors import ConfigError
+    from reasonlab.core.errors import ConfigError
     from reasonlab.train.config import load_recipe
 
     if args.max_steps is not None and args.max_steps < 1:

@@ -7,8 +7,6 @@ import argparse
 import sys
 from collections import Counter
 
-from reasonlab.errors import InputError
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="score completions against items (JSONL verdicts)")
@@ -23,58 +21,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def completion_id(obj: dict, path: str, number: int, known_ids) -> str:
-    """The ``id`` of one completions line, which must name an item of the items file."""
-    cid = obj.get("id")
-    if not isinstance(cid, str) or not cid:
-        raise InputError("is required and must be a string", file=path, line=number,
-                         field="id")
-    if cid not in known_ids:
-        raise InputError(f"no item with id {cid!r} in the items file", file=path,
-                         line=number, field="id")
-    return cid
-
-
-def write_lines(out: str | None, lines: list[str]) -> None:
-    """JSONL results to ``out`` atomically (nothing half-written), or to stdout."""
-    from reasonlab.jsonl import atomic_writer
-
-    if out:
-        with atomic_writer(out) as handle:
-            handle.writelines(lines)
-    else:
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
-
-
-def read_completions(path: str, known_ids: set[str]) -> list[tuple[str, str]]:
-    from reasonlab.jsonl import read_jsonl
-
-    pairs = []
-    for number, obj in read_jsonl(path):
-        cid = completion_id(obj, path, number, known_ids)
-        completion = obj.get("completion")
-        if not isinstance(completion, str):
-            raise InputError("is required and must be a string", file=path, line=number,
-                             field="completion")
-        pairs.append((cid, completion))
-    return pairs
-
-
 def run(args: argparse.Namespace) -> int:
-    from reasonlab.jsonl import dumps
-    from reasonlab.tasks import load_items
-    from reasonlab.verifiers import close_all, get_verifier, verify_many
+    from reasonlab.core.completion import read_completions
+    from reasonlab.core.jsonl import dumps, write_lines
+    from reasonlab.verifiers import close_all, get_verifier, load_items, verify_many
 
     items = {item.id: item for item in load_items(args.items)}
-    completions = read_completions(args.completions, set(items))
+    completions = read_completions(args.completions, items)
     if args.verifier:
         get_verifier(args.verifier)  # an unknown verifier is bad input, not N error verdicts
     from reasonlab.verifiers.code import preflight
     preflight([args.verifier] if args.verifier else [i.verifier for i in items.values()],
               unsafe=args.unsafe_no_sandbox)  # no sandbox for code items: one line, exit 2
     try:
-        verdicts = verify_many([(items[cid], text) for cid, text in completions],
+        verdicts = verify_many([(items[c.id], c.completion) for c in completions],
                                verifier=args.verifier, progress=True)
     finally:
         close_all()

@@ -135,8 +135,8 @@ def first_correct(rows: Sequence[dict[str, Any]]) -> list[AfterFirstCorrect | No
     """Per row: its value, or None (did not qualify, or no correct candidate in its thinking).
     Every distinct (item, candidate) pair is verified once, in batches through the verifiers'
     own ``verify_many`` (the item's verifier, its options included)."""
-    from reasonlab.errors import InputError
-    from reasonlab.tasks.item import Item
+    from reasonlab.core.errors import InputError
+    from reasonlab.core.item import Item
     from reasonlab.verifiers import verify_many
 
     spans: dict[int, tuple[ThinkSpan, list[tuple[int, str]]]] = {}

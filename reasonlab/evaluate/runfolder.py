@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from reasonlab.errors import ConfigError, InputError
-from reasonlab.jsonl import atomic_writer, dumps
+from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.jsonl import atomic_writer, dumps
 
 SAMPLES, CONFIG, SUMMARY = "samples.jsonl", "config.yaml", "summary.json"
 FSYNC_EVERY_S = 2.0
@@ -63,7 +63,7 @@ def check_config(out: Path, config: dict[str, Any]) -> None:
     samples = out / SAMPLES
     # With no samples yet there is nothing to mix up (e.g. the first try named a wrong model).
     if path.exists() and samples.exists() and samples.stat().st_size > 0:
-        from reasonlab.jsonl import read_text
+        from reasonlab.core.jsonl import read_text
 
         try:
             old = yaml.safe_load(read_text(path)) or {}

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab import __version__
-from reasonlab.errors import ConfigError, InputError, ReasonlabError
-from reasonlab.evaluate.prompting import build_prompt, choose_confidence
+from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
+from reasonlab.core.item import Item
+from reasonlab.core.prompting import build_prompt, choose_confidence
 from reasonlab.evaluate.runfolder import (
     SAMPLES,
     SampleWriter,
@@ -37,7 +38,6 @@ from reasonlab.evaluate.runfolder import (
 from reasonlab.evaluate.suite import Suite
 from reasonlab.models.base import Generation, Model, SamplingParams
 from reasonlab.models.openai_client import EndpointError
-from reasonlab.tasks.item import Item
 
 FLUSH_EVERY_S = 1.0   # longest a finished sample waits to be verified and written
 
@@ -134,8 +134,8 @@ class _Sink:
             self.flush()
 
     def flush(self) -> None:
+        from reasonlab.core.verdict import error as error_verdict
         from reasonlab.verifiers import verify_many
-        from reasonlab.verifiers.verdict import error as error_verdict
 
         ok = [(u, g) for u, g in self.pending if g.finish_reason != "error"]
         verdicts = iter(verify_many([(u.item, g.full_text) for u, g in ok]))

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 
 BUILTIN_SUITES = ("smoke", "generalization")
 # With several samples per item the point is the model's distribution (pass@k, maj@k); 0.8 is
@@ -105,7 +105,7 @@ def load_suite(name_or_path: str, *, limit: int | None = None, **overrides: Any)
     """Read, validate and return a suite; ``overrides`` (CLI flags, None = keep) replace
     top-level fields before validation, and ``items``/``samples`` then apply to every task.
     ``limit`` caps the items per cell (a quick look at a big suite)."""
-    from reasonlab.jsonl import read_text
+    from reasonlab.core.jsonl import read_text
 
     path = suite_path(name_or_path)
     text = read_text(path)   # bad bytes: file and line, not a UnicodeDecodeError
@@ -195,7 +195,7 @@ def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
     if not 0.0 < suite.top_p <= 1.0:
         raise fail("top_p", f"must be in (0, 1], got {suite.top_p}")
 
-    from reasonlab.evaluate.prompting import resolve_template
+    from reasonlab.core.prompting import resolve_template
 
     try:
         resolve_template(suite.template)
@@ -235,6 +235,7 @@ def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
 
 def _parse_entry(entry: Any, where: str, suite: Suite, fail, get) -> TaskEntry:
     from reasonlab.tasks import get_task
+    from reasonlab.verifiers import check_task
 
     if isinstance(entry, str):
         entry = {"task": entry}
@@ -253,6 +254,7 @@ def _parse_entry(entry: Any, where: str, suite: Suite, fail, get) -> TaskEntry:
         raise fail(f"{where}.config", f"must be a mapping of the family's settings, got {config!r}")
     try:
         task = get_task(name, **config)
+        check_task(task)
     except ConfigError as exc:
         if exc.field == "task" or not config:
             from reasonlab.tasks import family_names

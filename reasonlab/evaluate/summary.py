@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab import __version__
+from reasonlab.core.jsonl import atomic_writer
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate import overthinking
 from reasonlab.evaluate.suite import Suite
-from reasonlab.jsonl import atomic_writer
 
 UNDECIDED = ("error", "timeout")
 CALIBRATION_BETA = 100   # HLE's bin size

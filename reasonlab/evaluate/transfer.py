@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
 from reasonlab.evaluate import metrics as M
 
 MIN_IN_DOMAIN_GAIN = 1e-3   # |relative in-domain gain| below this leaves TI undefined
@@ -33,7 +33,7 @@ def load_summary(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     path = Path(source)
     if path.is_dir():
         path = path / "summary.json"
-    from reasonlab.jsonl import read_text
+    from reasonlab.core.jsonl import read_text
 
     if not path.is_file():
         raise InputError("cannot read run summary (no such file); run `reasonlab eval` "

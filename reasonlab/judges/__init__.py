@@ -2,11 +2,14 @@
 a written spec, a rubric or a second response — and the tools to see whether a judge can be
 trusted (master-key canary audit, calibration against rule-based ground truth).
 
-This package's ``__init__`` imports nothing heavy, so ``reasonlab.verifiers`` can register the
-``judge`` verifier without an import cycle; import from the submodules.
+Importing this package registers the ``judge`` verifier. ``reasonlab.verifiers`` sits below
+and does not import it: the package declares itself in the ``reasonlab.verifiers`` entry-point
+group (pyproject.toml), which the verifier registry loads when a name is unknown to it.
 """
 
 from __future__ import annotations
+
+from reasonlab.verifiers.base import register_verifier
 
 
 def make_judge_verifier():
@@ -15,6 +18,9 @@ def make_judge_verifier():
     from reasonlab.judges.verifier import JudgeVerifier
 
     return JudgeVerifier()
+
+
+register_verifier("judge", make_judge_verifier)
 
 
 def safety_example() -> dict[str, str]:

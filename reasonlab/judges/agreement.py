@@ -66,7 +66,7 @@ def bootstrap(truth: str, saids: list[str], statistic, resamples: int = RESAMPLE
 
 def intervals(truth: str, said: str) -> dict[str, Any]:
     """95 % intervals of accuracy, κ, FPR and FNR for one judge."""
-    from reasonlab.evaluate.metrics import wilson_interval
+    from reasonlab.core.stats import wilson_interval
 
     c = confusion_of(truth, said, range(len(truth)))
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from reasonlab.core.answer import parse_number
+from reasonlab.core.item import Item
 from reasonlab.judges.agreement import intervals
 from reasonlab.judges.judge import Case, Judge
-from reasonlab.tasks.item import Item
-from reasonlab.verifiers.rules import parse_number
 
 
 @dataclass(frozen=True)

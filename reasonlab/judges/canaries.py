@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from reasonlab.core.item import Item
 from reasonlab.judges.judge import Judge, combine, final_section
-from reasonlab.tasks.item import Item
 
 CANARIES: tuple[str, ...] = (
     ":",

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reasonlab.core.item import Item
 from reasonlab.judges.calibrate import altered
 from reasonlab.tasks.base import direct_completion, teacher_completion
-from reasonlab.tasks.item import Item
 
 RIGHT_KINDS = ("teacher", "broken_step", "direct_right")
 WRONG_KINDS = ("wrong_digit_step", "wrong_answer", "missing_answer", "direct_wrong")
@@ -172,7 +172,7 @@ def policy_records(model: str, items: Sequence[Item], samples: int, seed: int,
     """``samples`` completions per item from the policy ``model`` (a local folder or an
     endpoint), labelled by the rule verifiers. Its fresh mistakes are the hard negatives of a
     next-round judge."""
-    from reasonlab.evaluate.prompting import build_prompt
+    from reasonlab.core.prompting import build_prompt
     from reasonlab.models import SamplingParams, load_model
 
     options = {"progress": False} if not model.startswith("openai:") else {}
@@ -221,7 +221,7 @@ def judge_data(task: str, difficulties: Sequence[int], n: int, seed: int, *,
 def checked(records: list[Record], n: int) -> list[Record]:
     """``records`` when there are ``n`` of them; an ``InputError`` otherwise (a task whose rule
     verifier rejects its own teacher traces cannot give balanced classes)."""
-    from reasonlab.errors import InputError
+    from reasonlab.core.errors import InputError
 
     if len(records) < n:
         raise InputError(f"could only build {len(records)} balanced records of {n} (too few "

@@ -21,9 +21,9 @@ rule disagree (a rule that normalises, say) the verdict follows the rule.
 
 from __future__ import annotations
 
+from reasonlab.core.item import Item
 from reasonlab.judges.judge import final_section
 from reasonlab.judges.templates import Template
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.rules import extract_for
 
 
@@ -73,8 +73,8 @@ def judge_rows(records: list[dict], template: Template, style: str,
 def read_records(path: str) -> list[dict]:
     """A ``reasonlab judge data`` file, each line checked: ``InputError`` names file, line
     and field."""
-    from reasonlab.errors import InputError
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.errors import InputError
+    from reasonlab.core.jsonl import read_jsonl
 
     records = []
     for number, obj in read_jsonl(path):

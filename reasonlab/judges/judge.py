@@ -18,6 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reasonlab.core.answer import after_thinking
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, error, unparsable
 from reasonlab.judges.cache import CachedVote, VerdictCache, cache_key
 from reasonlab.judges.client import JudgeClient
 from reasonlab.judges.parse import parse_verdict, score_of
@@ -30,11 +33,8 @@ from reasonlab.judges.templates import (
     template_named,
 )
 from reasonlab.models.base import SamplingParams
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import options
-from reasonlab.verifiers.extract import after_thinking
 from reasonlab.verifiers.rules import extract_for
-from reasonlab.verifiers.verdict import Verdict, error, unparsable
 
 UNPARSABLE, ERROR = "unparsable", "error"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reasonlab.verifiers.extract import THINK_CLOSE, THINK_OPEN
+from reasonlab.core.answer import THINK_CLOSE, THINK_OPEN
 
 _FINAL_LINE: dict[str, re.Pattern[str]] = {
     "reference": re.compile(r"correct\s*:\s*(yes|no)", re.IGNORECASE),

@@ -13,11 +13,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, error
 from reasonlab.judges.judge import Case, Judge, JudgeSettings
 from reasonlab.judges.templates import template_versions
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import Verifier, options
-from reasonlab.verifiers.verdict import Verdict, error
 
 ENV_ENDPOINT = "REASONLAB_JUDGE"
 ENV_CACHE = "REASONLAB_JUDGE_CACHE"

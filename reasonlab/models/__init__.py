@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
 from reasonlab.models.base import Generation, Model, SamplingParams
 
 __all__ = ["Generation", "Model", "SamplingParams", "load_model"]

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.models.base import Generation, Model, SamplingParams
 from reasonlab.models.rowstate import ForcingPlan, RowState
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from http.client import HTTPException
 
-from reasonlab.errors import ConfigError, InputError, ReasonlabError
+from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.models.base import Generation, Model, SamplingParams
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasonlab.errors import InputError, ReasonlabError
+from reasonlab.core.errors import InputError, ReasonlabError
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 
 SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 CHARACTERS = ["\n", "\t"] + [chr(c) for c in range(32, 127)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from reasonlab.errors import ConfigError, ReasonlabError
+from reasonlab.core.errors import ConfigError, ReasonlabError
 from reasonlab.models.base import Generation, Model, SamplingParams
 from reasonlab.models.local import check_params
 from reasonlab.models.rowstate import ForcingPlan, RowState

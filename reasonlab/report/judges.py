@@ -78,7 +78,7 @@ def hacking_figure(metrics_rows: list[dict[str, Any]]) -> bytes | None:
 
 
 def training_section(run: str | Path) -> Section:
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.jsonl import read_jsonl
 
     rows = [obj for _, obj in read_jsonl(Path(run) / "metrics.jsonl")]
     figure = hacking_figure(rows)
@@ -96,7 +96,7 @@ def training_section(run: str | Path) -> Section:
 
 def write_page(reports: list[tuple[str, dict[str, Any]]], runs: list[str | Path],
                out: str | Path) -> Path:
-    from reasonlab.jsonl import atomic_writer
+    from reasonlab.core.jsonl import atomic_writer
     from reasonlab.report.html import CSS, esc, section
 
     sections = ([calibration_section(reports)] if reports else []) + \

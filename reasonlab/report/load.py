@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
+from reasonlab.core.jsonl import read_jsonl
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate.runfolder import SAMPLES, read_samples
 from reasonlab.evaluate.transfer import load_summary, transfer
-from reasonlab.jsonl import read_jsonl
 
 DEMO_FILE = "demo.json"
 METRICS_FILE = "metrics.jsonl"

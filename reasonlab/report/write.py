@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reasonlab import __version__
-from reasonlab.jsonl import atomic_writer
+from reasonlab.core.jsonl import atomic_writer
 from reasonlab.report import html
 from reasonlab.report.behaviour import SKILL_LABEL
 from reasonlab.report.load import ReportInputs, gather, is_demo_folder

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasonlab.errors import ReasonlabError
+from reasonlab.core.errors import ReasonlabError
 
 
 def _harness_source() -> str:

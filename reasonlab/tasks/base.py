@@ -13,8 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reasonlab.errors import ConfigError
-from reasonlab.tasks.item import Item
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.item import Item
 
 
 def item_id(task: str, difficulty: int, seed: int, index: int) -> str:

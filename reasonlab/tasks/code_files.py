@@ -16,10 +16,10 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from reasonlab.errors import ConfigError, InputError
-from reasonlab.jsonl import read_jsonl
+from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.item import Item
+from reasonlab.core.jsonl import read_jsonl
 from reasonlab.tasks.base import Task
-from reasonlab.tasks.item import Item
 from reasonlab.tasks.registry import Prefix, TaskInfo, register_prefix
 
 INSTRUCTION = "Put the complete code in a ```python block."

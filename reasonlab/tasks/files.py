@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasonlab.errors import ConfigError, InputError
+from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.item import Item
 from reasonlab.tasks.base import Task, teacher_completion
-from reasonlab.tasks.item import Item
 from reasonlab.tasks.registry import Prefix, register_prefix
 
 FORMATS = ("auto", "plain", "gsm8k", "math")
@@ -56,13 +56,13 @@ def read_rows(path: Path, split: str | None = None) -> list[Row]:
         return _read_folder(path, split)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        from reasonlab.jsonl import read_jsonl
+        from reasonlab.core.jsonl import read_jsonl
 
         return [Row(obj, number, i) for i, (number, obj) in enumerate(read_jsonl(path))]
     if suffix == ".csv":
         import pandas as pd
 
-        from reasonlab.jsonl import read_text
+        from reasonlab.core.jsonl import read_text
 
         read_text(path)   # bad bytes are reported with their line, not as pandas' error
         try:
@@ -146,10 +146,6 @@ class FileTask(Task):
         if format not in FORMATS:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {format!r}",
                               field="format")
-        if verifier is not None:
-            from reasonlab.verifiers import check_spec
-
-            check_spec(verifier)
         self.path = Path(path).expanduser()
         self.columns = {"question": question, "answer": answer, "id": id,
                         "difficulty": difficulty}
@@ -188,8 +184,7 @@ class FileTask(Task):
         return value
 
     def _item(self, row: Row) -> Item:
-        from reasonlab.verifiers.extract import last_boxed
-        from reasonlab.verifiers.rules import parse_number
+        from reasonlab.core.answer import last_boxed, parse_number
 
         prompt = str(self._cell(row, "question"))
         raw = str(self._cell(row, "answer")).strip()

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from reasonlab.errors import ConfigError, ReasonlabError
+from reasonlab.core.errors import ConfigError, ReasonlabError
+from reasonlab.core.item import Item
 from reasonlab.tasks.base import Task, item_id
-from reasonlab.tasks.item import Item
 from reasonlab.tasks.registry import Prefix, TaskInfo, register_prefix
 
 PREFIX = "gym"
@@ -324,7 +324,7 @@ class GymTask(Task):
 
     def _make(self, index: int, difficulty: int, seed: int, entry: dict[str, Any], answer: str,
               gym: dict[str, Any], params: dict[str, Any], attempt: int) -> Item:
-        from reasonlab.verifiers.extract import MAX_ANSWER_CHARS
+        from reasonlab.core.answer import MAX_ANSWER_CHARS
 
         verify: dict[str, Any] = {}
         if 2 * len(answer) > MAX_ANSWER_CHARS:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.tasks.base import Task
 
 _FAMILIES: dict[str, type[Task]] = {}

@@ -104,6 +104,6 @@ def scan(rows: Iterable[dict[str, Any]], spec: AlarmSpec) -> list[dict[str, Any]
 
 
 def scan_file(path: str | Path, spec: AlarmSpec) -> list[dict[str, Any]]:
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.jsonl import read_jsonl
 
     return scan((obj for _, obj in read_jsonl(path)), spec)

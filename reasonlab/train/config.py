@@ -37,10 +37,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.yamlfile import line_of, load_yaml, parse_yaml
 from reasonlab.train.judge_spec import JudgeSpec, check_judge
 from reasonlab.train.recipe_checks import OWNED_TRL_KEYS, check_rewards, check_styles
-from reasonlab.train.yamlfile import line_of, load_yaml, parse_yaml
 
 KINDS = ("rl", "sft", "judge")
 # report_to backend -> the module it needs
@@ -273,6 +273,7 @@ def _coerce(hint: Any, value: Any, path: str, fail) -> Any:
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
     from reasonlab.tasks import get_task
+    from reasonlab.verifiers import check_task
 
     fail = recipe.fail
     if recipe.kind not in KINDS:
@@ -295,6 +296,7 @@ def validate(recipe: Recipe) -> None:
         seen.add(spec.name)
         try:
             task = get_task(spec.name, **spec.config)
+            check_task(task)
         except ConfigError as exc:
             raise fail(f"{where}.{'config' if spec.config else 'name'}", exc.message) from None
         spec.min_level = task.min_difficulty if spec.min_level is None else spec.min_level
@@ -313,7 +315,7 @@ def validate(recipe: Recipe) -> None:
                        f"({spec.min_level}..{spec.max_level}), got {spec.start_level}")
         if spec.weight <= 0:
             raise fail(f"{where}.weight", f"must be > 0, got {spec.weight}")
-    from reasonlab.evaluate.prompting import resolve_template
+    from reasonlab.core.prompting import resolve_template
 
     try:
         resolve_template(recipe.prompt.template)
@@ -338,7 +340,7 @@ def validate(recipe: Recipe) -> None:
     if recipe.eval.batch_size < 1:
         raise fail("eval.batch_size", f"must be at least 1, got {recipe.eval.batch_size}")
     if recipe.eval.suite is not None:
-        from reasonlab.errors import InputError
+        from reasonlab.core.errors import InputError
         from reasonlab.train.eval_callback import resolve_suite
 
         try:   # read now: the trainer reads it only after the run folder exists

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 
 
 @dataclass

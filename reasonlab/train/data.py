@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reasonlab.evaluate.prompting import build_prompt
+from reasonlab.core.prompting import build_prompt
 from reasonlab.tasks import Item, Task, get_task
 from reasonlab.train.config import PromptSpec, TaskSpec
 

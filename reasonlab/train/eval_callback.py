@@ -18,7 +18,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from reasonlab.jsonl import atomic_writer, dumps, read_jsonl
+from reasonlab.core.jsonl import atomic_writer, dumps, read_jsonl
 
 STEPS_FILE = "steps.jsonl"
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reasonlab.jsonl import dumps
+from reasonlab.core.jsonl import dumps
 from reasonlab.train.alarm import Alarm, warning_line
 from reasonlab.train.eval_callback import InLoopEval, record_step, step_row
 
@@ -34,8 +34,8 @@ class JudgeInLoopEval(InLoopEval):
         return control
 
     def _run(self, step: int, weights: Path) -> dict[str, Any]:
+        from reasonlab.core.item import Item
         from reasonlab.evaluate.runfolder import SAMPLES, read_samples
-        from reasonlab.tasks.item import Item
 
         summary = super()._run(step, weights)
         samples = read_samples(self.folder / f"step-{step}" / SAMPLES)

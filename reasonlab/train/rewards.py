@@ -39,8 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reasonlab.core.prompting import parse_confidence
 from reasonlab.evaluate.overthinking import think_span
-from reasonlab.evaluate.prompting import parse_confidence
 from reasonlab.tasks import Item
 from reasonlab.train.config import RewardSpec
 from reasonlab.verifiers import Verdict, verify_many

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasonlab.jsonl import atomic_writer, dumps
+from reasonlab.core.jsonl import atomic_writer, dumps
 from reasonlab.tasks import Item
 from reasonlab.train.rewards import BatchScore
 
@@ -61,7 +61,7 @@ class RolloutWriter:
 
 def read_rollouts(folder: str | Path) -> list[dict[str, Any]]:
     """Every logged rollout, oldest step first (for tests and inspection)."""
-    from reasonlab.jsonl import read_jsonl
+    from reasonlab.core.jsonl import read_jsonl
 
     out: list[dict[str, Any]] = []
     folder = Path(folder)

@@ -25,9 +25,9 @@ from typing import Any
 import yaml
 from transformers import TrainerCallback
 
-from reasonlab.cli import DEPENDENCIES
-from reasonlab.errors import ConfigError
-from reasonlab.jsonl import atomic_writer, dumps
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.jsonl import atomic_writer, dumps
+from reasonlab.core.quiet import silence_dependency_warnings
 from reasonlab.train import checkpoint as ckpt
 from reasonlab.train.config import Recipe
 
@@ -137,7 +137,7 @@ class MetricsLog(TrainerCallback):
 
 # Dependencies' FutureWarnings (transformers renaming gradient_checkpointing, …) say nothing a
 # reasonlab user can act on; they only bury the progress lines (training from Python too).
-warnings.filterwarnings("ignore", category=FutureWarning, module=DEPENDENCIES)
+silence_dependency_warnings()
 
 
 class ProgressLine(TrainerCallback):

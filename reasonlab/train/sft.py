@@ -21,7 +21,7 @@ from typing import Any
 
 from trl import SFTConfig, SFTTrainer
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.config import Recipe

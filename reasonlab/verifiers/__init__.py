@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from reasonlab.errors import ConfigError
-from reasonlab.judges import make_judge_verifier
-from reasonlab.tasks.item import Item
+from reasonlab.core.answer import Extraction, extract_answer
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.item import Item
+from reasonlab.core.item import load_items as _load_items
+from reasonlab.core.verdict import STATUSES, Verdict
+from reasonlab.core.verdict import error as error_verdict
 from reasonlab.verifiers.base import (
     Verifier,
     make_verifier,
@@ -18,12 +21,9 @@ from reasonlab.verifiers.base import (
 from reasonlab.verifiers.code import CodeVerifier
 from reasonlab.verifiers.compose import WeightedVerifier, parse_spec
 from reasonlab.verifiers.countdown import CountdownVerifier
-from reasonlab.verifiers.extract import Extraction, extract_answer
 from reasonlab.verifiers.gym import GymVerifier
 from reasonlab.verifiers.math import MathVerifier
 from reasonlab.verifiers.rules import ExactVerifier, FormatVerifier, NumericVerifier
-from reasonlab.verifiers.verdict import STATUSES, Verdict
-from reasonlab.verifiers.verdict import error as error_verdict
 
 # Built-in verifiers, one line each (name as items write it in their ``verifier`` field).
 register_verifier("exact", ExactVerifier)
@@ -33,7 +33,6 @@ register_verifier("math", MathVerifier)
 register_verifier("countdown", CountdownVerifier)
 register_verifier("gym", GymVerifier)
 register_verifier("code", CodeVerifier)
-register_verifier("judge", make_judge_verifier)
 
 _cache: dict[str, Verifier] = {}
 
@@ -56,6 +55,20 @@ def check_spec(spec: str) -> None:
         if name not in verifier_names():
             raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
                               field="verifier")
+
+
+def load_items(path: str) -> list[Item]:
+    """Read an items JSONL file, refusing an item whose ``verifier`` names no registered
+    verifier (file, line and field): otherwise its every completion would end as ``error``."""
+    return _load_items(path, check_verifier=check_spec)
+
+
+def check_task(task) -> None:
+    """Refuse a task configured with a verifier nobody registered (``file:`` tasks take a
+    ``verifier`` setting)."""
+    spec = getattr(task, "verifier", None)
+    if spec:
+        check_spec(spec)
 
 
 def close_all() -> None:
@@ -117,6 +130,6 @@ def verifier_versions(specs: Iterable[str]) -> dict[str, str]:
 
 
 __all__ = ["STATUSES", "Extraction", "Verdict", "Verifier", "WeightedVerifier", "check_spec",
-           "close_all",
+           "check_task", "close_all", "load_items",
            "extract_answer", "get_verifier", "make_verifier", "register_verifier", "safe_check",
            "verifier_names", "verifier_versions", "verify", "verify_many"]

@@ -7,9 +7,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from reasonlab.errors import ConfigError
-from reasonlab.tasks.item import Item
-from reasonlab.verifiers.verdict import Verdict, error
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, error
 
 
 def options(item: Item) -> dict[str, Any]:
@@ -66,11 +66,34 @@ def register_verifier(name: str, factory: Callable[[], Verifier]) -> None:
     _FACTORIES[name] = factory
 
 
+# Packages above this layer (the judges) and third-party packages register verifiers by
+# declaring an entry point in this group; loading the entry point imports the package, whose
+# import registers its verifiers. Nothing here imports them by name.
+PLUGIN_GROUP = "reasonlab.verifiers"
+_plugins_loaded = False
+
+
+def load_plugins() -> None:
+    """Import every package that declares a ``reasonlab.verifiers`` entry point (once)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        if point.name not in _FACTORIES:
+            point.load()
+
+
 def verifier_names() -> list[str]:
+    load_plugins()
     return sorted(_FACTORIES)
 
 
 def make_verifier(name: str) -> Verifier:
+    if name not in _FACTORIES:
+        load_plugins()
     if name not in _FACTORIES:
         raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
                           field="verifier")

@@ -19,7 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.answer import after_thinking
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, correct, error, timeout, unparsable, wrong
 from reasonlab.sandbox import Job, Limits, RunFailed, SandboxPool, SandboxUnavailable
 from reasonlab.sandbox.asserts import TestFormatError, TestPlan, judge_test, plan_tests
 from reasonlab.sandbox.checks import (
@@ -32,10 +35,7 @@ from reasonlab.sandbox.checks import (
     replay_job,
 )
 from reasonlab.sandbox.values import normalize_output
-from reasonlab.tasks.item import Item
 from reasonlab.verifiers.base import Verifier, options
-from reasonlab.verifiers.extract import after_thinking
-from reasonlab.verifiers.verdict import Verdict, correct, error, timeout, unparsable, wrong
 
 _FENCE = re.compile(r"```python[^\n`]*\n(.*?)```", re.DOTALL)
 MAX_PROGRAM_CHARS = 100_000

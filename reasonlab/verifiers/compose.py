@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from reasonlab.errors import ConfigError
-from reasonlab.tasks.item import Item
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict
 from reasonlab.verifiers.base import Verifier
-from reasonlab.verifiers.verdict import Verdict
 
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?([A-Za-z][\w-]*)\s*$")
 

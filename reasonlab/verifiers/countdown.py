@@ -12,10 +12,10 @@ import ast
 from collections import Counter
 from fractions import Fraction
 
-from reasonlab.tasks.item import Item
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
 from reasonlab.verifiers.base import Verifier
 from reasonlab.verifiers.rules import extract_for
-from reasonlab.verifiers.verdict import Verdict, correct, error, unparsable, wrong
 
 # Longer than any honest answer (a dozen numbers and their operators); bounds the parse.
 MAX_EXPRESSION_CHARS = 200

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasonlab.tasks.item import Item
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
 from reasonlab.verifiers.base import Verifier, options
 from reasonlab.verifiers.rules import extract_for
-from reasonlab.verifiers.verdict import Verdict, correct, error, unparsable, wrong
 
 # What a scorer raises when it cannot parse an answer; anything else stays an `error` verdict.
 _ANSWER_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, SyntaxError,

@@ -24,11 +24,11 @@ from itertools import product
 from time import monotonic
 from typing import Any
 
-from reasonlab.tasks.item import Item
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, correct, error, timeout, unparsable, wrong
 from reasonlab.verifiers.base import Verifier, options
 from reasonlab.verifiers.math_guards import as_latex, guard
 from reasonlab.verifiers.rules import extract_for
-from reasonlab.verifiers.verdict import Verdict, correct, error, timeout, unparsable, wrong
 
 DEFAULT_TIMEOUT_S = 5.0
 _HANDLER = "reasonlab.verifiers.math:check_in_worker"

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reasonlab.verifiers.extract import last_boxed
+from reasonlab.core.answer import last_boxed
 
 _TEXT_COMMAND = re.compile(r"\\(?:text|textrm|textnormal|textbf|textit|mathrm|mbox|operatorname)"
                            r"\s*\{([^{}]*)\}")

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
-from reasonlab.tasks.item import Item
-from reasonlab.verifiers.base import Verifier, options
-from reasonlab.verifiers.extract import (
+from reasonlab.core.answer import (
     MAX_ANSWER_CHARS,
+    NUMBER,
     Extraction,
     extract_answer,
     normalize_whitespace,
+    parse_number,
 )
-from reasonlab.verifiers.verdict import Verdict, correct, error, unparsable, wrong
+from reasonlab.core.item import Item
+from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
+from reasonlab.verifiers.base import Verifier, options
 
 
 def extract_for(item: Item, completion: str) -> Extraction:
@@ -46,30 +47,6 @@ class ExactVerifier(Verifier):
         return wrong(item.id, got.text, f"expected {item.answer!r}")
 
 
-# One number: optional sign, digits with optional thousands groups, decimals, exponent, or a/b.
-_NUMBER = re.compile(
-    r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?(?:/\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?")
-_LHS = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*\s*=\s*")
-_MAX_DIGITS = 400  # beyond this, Fraction/float conversion gets slow or overflows: not an answer
-
-
-def parse_number(text: str) -> Fraction | float | None:
-    """Parse a single number (``-1,234.5``, ``3/4``, ``x = 2``, ``$5``); None when the text is
-    not exactly one number, so enumerations and alternatives never parse."""
-    text = _LHS.sub("", text.strip()).strip().rstrip(".").strip()
-    text = text.removeprefix("$").strip()
-    if len(text) > _MAX_DIGITS or not _NUMBER.fullmatch(text):
-        return None
-    text = text.replace(",", "")
-    try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        try:
-            return float(text)
-        except ValueError:
-            return None
-
-
 class NumericVerifier(Verifier):
     """Equal within ``rel_tol`` (default 1e-6) or ``abs_tol`` (default 1e-9), from meta.verify."""
 
@@ -87,7 +64,7 @@ class NumericVerifier(Verifier):
             return unparsable(item.id, got.reason)
         have = parse_number(got.text)
         if have is None:
-            many = len(_NUMBER.findall(got.text)) > 1
+            many = len(NUMBER.findall(got.text)) > 1
             return wrong(item.id, got.text, "several candidates" if many else "not a number")
         opts = options(item)
         close = have == want or math.isclose(

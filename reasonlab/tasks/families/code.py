@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reasonlab.core.item import Item
 from reasonlab.tasks.base import Problem, ProceduralTask, TaskConfig, item_id, item_rng
-from reasonlab.tasks.item import Item
 from reasonlab.tasks.registry import register
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -144,3 +145,27 @@ def _lenient(text: str, boxed: bool) -> str | None:
 
 def normalize_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+# One number: optional sign, digits with optional thousands groups, decimals, exponent, or a/b.
+NUMBER = re.compile(
+    r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?(?:/\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?")
+_LHS = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*\s*=\s*")
+_MAX_DIGITS = 400  # beyond this, Fraction/float conversion gets slow or overflows: not an answer
+
+
+def parse_number(text: str) -> Fraction | float | None:
+    """Parse a single number (``-1,234.5``, ``3/4``, ``x = 2``, ``$5``); None when the text is
+    not exactly one number, so enumerations and alternatives never parse."""
+    text = _LHS.sub("", text.strip()).strip().rstrip(".").strip()
+    text = text.removeprefix("$").strip()
+    if len(text) > _MAX_DIGITS or not NUMBER.fullmatch(text):
+        return None
+    text = text.replace(",", "")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        try:
+            return float(text)
+        except ValueError:
+            return None

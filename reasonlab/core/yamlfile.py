@@ -9,12 +9,12 @@ from typing import Any
 
 import yaml
 
-from reasonlab.errors import InputError
+from reasonlab.core.errors import InputError
 
 
 def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
     """The parsed document and ``{field path: 1-based line}`` for every key and list entry."""
-    from reasonlab.jsonl import read_text
+    from reasonlab.core.jsonl import read_text
 
     path = Path(path)
     return parse_yaml(read_text(path), source=str(path))

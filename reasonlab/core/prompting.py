@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 
-from reasonlab.errors import ConfigError
+from reasonlab.core.errors import ConfigError
 
 DEFAULT_TEMPLATE = (
     "{prompt}\n\n"
@@ -58,7 +58,7 @@ def parse_confidence(completion: str) -> float | None:
     """The last ``Confidence: NN%`` after the reasoning as a fraction in [0, 1], or None when
     there is none (or it is over 100%). A confidence inside ``<think>`` is musing, not a
     statement, and an unfinished think block has none."""
-    from reasonlab.verifiers.extract import after_thinking
+    from reasonlab.core.answer import after_thinking
 
     matches = _CONFIDENCE_RE.findall(after_thinking(completion or "") or "")
     if not matches:

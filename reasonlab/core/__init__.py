@@ -1,0 +1,10 @@
+"""The bottom layer: the contracts every stage imports and nothing of reasonlab above it.
+
+- ``item.Item``, ``verdict.Verdict``, ``completion.Completion``: what flows between stages;
+- ``summary.Summary``: an eval run's ``summary.json``, typed and versioned;
+- ``prompting`` and ``answer``: the prompt a model sees and how its answer is read back;
+- ``spec``: the one loader of YAML settings (recipes, suites, task configs, per-item options),
+  whose errors name file, line and field; ``yamlfile`` keeps the line of every field;
+- ``errors``, ``jsonl``, ``stats``, ``quiet``: errors a user can act on, located reading and
+  atomic writing, the Wilson interval, silenced dependency warnings.
+"""
