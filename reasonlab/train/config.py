@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import types
-import typing
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from reasonlab.core.errors import ConfigError
+from reasonlab.core.spec import build, builtin_names, builtin_or_file, locator
 from reasonlab.core.yamlfile import line_of, load_yaml, parse_yaml
 from reasonlab.train.judge_spec import JudgeSpec, check_judge
 from reasonlab.train.recipe_checks import OWNED_TRL_KEYS, check_rewards, check_styles
@@ -149,23 +147,11 @@ BUILTIN_DIR = "recipes"
 
 
 def builtin_recipes() -> list[str]:
-    folder = resources.files("reasonlab") / BUILTIN_DIR
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))
+    return builtin_names(BUILTIN_DIR)
 
 
 def recipe_path(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise ConfigError(f"no such recipe file (built-in recipes: "
-                              f"{', '.join(builtin_recipes())})", file=str(path), field="--config")
-        return path
-    if name_or_path not in builtin_recipes():
-        raise ConfigError(f"unknown recipe {name_or_path!r}; built-in: "
-                          f"{', '.join(builtin_recipes())} (or a path to a .yaml file)",
-                          field="--config")
-    return Path(str(resources.files("reasonlab") / BUILTIN_DIR / f"{name_or_path}.yaml"))
+    return builtin_or_file(name_or_path, BUILTIN_DIR, what="recipe", field="--config")
 
 
 def load_recipe(name_or_path: str, overrides: list[str] | None = None,
@@ -203,71 +189,13 @@ def apply_override(raw: Any, pair: str) -> dict:
 
 def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = None) -> Recipe:
     lines = lines or {}
-
-    def fail(where: str, message: str) -> ConfigError:
-        return ConfigError(message, file=source or None, line=line_of(lines, where), field=where)
-
+    fail = locator(source, lines)
     if not isinstance(raw, dict):
         raise fail("(top level)", f"a recipe is a mapping of fields, got {type(raw).__name__}")
-    recipe = _build(Recipe, raw, "", fail, skip={"source", "lines"})
+    recipe = build(Recipe, raw, fail, skip={"source", "lines"})
     recipe.source, recipe.lines = source, lines
     validate(recipe)
     return recipe
-
-
-def _build(cls: type, raw: Any, where: str, fail, skip: frozenset | set = frozenset()) -> Any:
-    if not isinstance(raw, dict):
-        raise fail(where or "(top level)", f"must be a mapping, got {type(raw).__name__}")
-    hints = typing.get_type_hints(cls)
-    known = [f for f in dataclasses.fields(cls) if f.name not in skip]
-    names = {f.name for f in known}
-    for key in raw:
-        if key not in names:
-            raise fail(_join(where, key), f"unknown field; known: {', '.join(sorted(names))}")
-    values = {}
-    for f in known:
-        path = _join(where, f.name)
-        if f.name not in raw:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise fail(path, "is required")
-            continue
-        values[f.name] = _coerce(hints[f.name], raw[f.name], path, fail)
-    return cls(**values)
-
-
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else str(key)
-
-
-def _coerce(hint: Any, value: Any, path: str, fail) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(option, value, path, fail)
-            except ConfigError:
-                continue
-        want = " or ".join(getattr(o, "__name__", str(o)) for o in options)
-        raise fail(path, f"must be {want}, got {value!r}")
-    if origin is list:
-        (inner,) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise fail(path, f"must be a list, got {type(value).__name__}")
-        return [_coerce(inner, v, f"{path}[{i}]", fail) for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path, fail)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint in (int, float, str, bool, dict):
-        if isinstance(value, bool) and hint is not bool or not isinstance(value, hint):
-            raise fail(path, f"must be {hint.__name__}, got {type(value).__name__} {value!r}")
-        return value
-    raise fail(path, f"unsupported field type {hint}")
 
 
 def validate(recipe: Recipe) -> None:
