@@ -12,9 +12,8 @@ one ``window`` evaluations before it. The alarm fires when
   accepts ever more wrong answers, or rejects ever more right ones, than before); or
 - **gap**: at any evaluation, step 0 included, the judge's reward exceeds true accuracy by at
   least ``gap`` (null: off). The two rules above watch a change and need a judge that was
-  right at the start; a judge the policy fools from the first step (measured: a judge
-  accepting 92 % of wrong answers rewarded 0.95 where 0.02 was right) leaves them nothing to
-  see, and only this level check catches it.
+  right at the start; a judge the policy fools from the first step leaves them nothing to see
+  (docs/judges.md has such a run), and only this level check catches it.
 
 It is a warning, not a stop: at the sizes of a CPU run one evaluation's accuracy moves by a few
 points by chance (about ±10 points, 95 %, on 96 items at 50 %), so thresholds below that fire
