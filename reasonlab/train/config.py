@@ -12,8 +12,8 @@ tasks:                   # drawn by weight; each has its own level range and cur
   - {name: addition, weight: 1, min_level: 1, max_level: 4, start_level: 1, config: {}}
 prompt: {template: default, confidence: false, chat: false}
 curriculum: {enabled: true, window: 32, promote_at: 0.8, demote_at: 0.3}
-rewards: {correctness: 1.0, format: 0.1, length: 0.0, thinking: 0.0, calibration: 0.0,
-          judge: 0.0}
+rewards: {correctness: 1.0, format: 0.1, length: 0.0, length_limit: null, length_cache: null,
+          thinking: 0.0, calibration: 0.0, judge: 0.0}   # any registered component (reward_spec.py)
 checkpoint: {every: 50, keep: 2}
 eval: {every: 0, suite: smoke, batch_size: 32}
 rollouts: true           # DIR/rollouts/step-N.jsonl (RL only)
@@ -39,6 +39,7 @@ from reasonlab.core.spec import build, builtin_names, builtin_or_file, locator
 from reasonlab.core.yamlfile import line_of, load_yaml, parse_yaml
 from reasonlab.train.judge_spec import JudgeSpec, check_judge
 from reasonlab.train.recipe_checks import OWNED_TRL_KEYS, check_rewards, check_styles
+from reasonlab.train.reward_spec import RewardSpec  # the weights and configs (reward_spec.py)
 
 KINDS = ("rl", "sft", "judge")
 # report_to backend -> the module it needs
@@ -68,20 +69,6 @@ class CurriculumSpec:
     window: int = 32          # rolling window of verdicts per task
     promote_at: float = 0.8   # success rate over a full window that raises the level
     demote_at: float = 0.3    # ... that lowers it
-
-
-@dataclass
-class RewardSpec:
-    """Weights of the reward components (0 = off) and the length-shaping limits in tokens."""
-
-    correctness: float = 1.0
-    format: float = 0.1
-    length: float = 0.0
-    length_limit: int | None = None   # default: trl.max_completion_length
-    length_cache: int | None = None   # default: a quarter of length_limit
-    thinking: float = 0.0             # price of a thought as long as the length limit
-    calibration: float = 0.0
-    judge: float = 0.0
 
 
 @dataclass
@@ -119,7 +106,7 @@ class Recipe:
     max_steps: int = 100
     prompt: PromptSpec = field(default_factory=PromptSpec)
     curriculum: CurriculumSpec = field(default_factory=CurriculumSpec)
-    rewards: RewardSpec = field(default_factory=RewardSpec)
+    rewards: RewardSpec = field(default_factory=RewardSpec)   # read through the registry
     checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
     eval: EvalSpec = field(default_factory=EvalSpec)
     rollouts: bool = True
@@ -140,6 +127,7 @@ class Recipe:
         out = dataclasses.asdict(self)
         out.pop("source")
         out.pop("lines")
+        out["rewards"] = self.rewards.to_dict()
         return out
 
 
@@ -192,7 +180,11 @@ def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = N
     fail = locator(source, lines)
     if not isinstance(raw, dict):
         raise fail("(top level)", f"a recipe is a mapping of fields, got {type(raw).__name__}")
-    recipe = build(Recipe, raw, fail, skip={"source", "lines"})
+    # The rewards block is open (any registered component), so the registry reads it.
+    rest = {key: value for key, value in raw.items() if key != "rewards"}
+    recipe = build(Recipe, rest, fail, skip={"source", "lines", "rewards"})
+    if "rewards" in raw:
+        recipe.rewards = RewardSpec.from_block(raw["rewards"], fail)
     recipe.source, recipe.lines = source, lines
     validate(recipe)
     return recipe

@@ -7,6 +7,8 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from reasonlab.train.reward_spec import check_components
+
 if TYPE_CHECKING:
     from reasonlab.train.config import Recipe
 
@@ -64,39 +66,15 @@ def check_styles(recipe: Recipe) -> None:
 
 
 def check_rewards(recipe: Recipe) -> None:
-    fail, r = recipe.fail, recipe.rewards
-    weights = {"correctness": r.correctness, "format": r.format, "length": r.length,
-               "thinking": r.thinking, "calibration": r.calibration, "judge": r.judge}
-    if not any(weights.values()):
-        raise fail("rewards", "every reward weight is 0; set at least rewards.correctness")
-    for name, weight in weights.items():
-        if weight < 0:
-            raise fail(f"rewards.{name}", f"must be >= 0 (0 = off), got {weight}; "
-                       "penalties are built into the components")
-    if r.calibration and not recipe.prompt.confidence:
-        raise fail("rewards.calibration", "a calibration reward needs the model to state a "
-                   "confidence: set prompt.confidence: true")
-    if r.judge:
-        from reasonlab.verifiers import verifier_names
-
-        if "judge" not in verifier_names():
-            raise fail("rewards.judge", "no verifier named 'judge' is registered; set "
-                       "rewards.judge: 0 or install the judge verifier")
-    limit = r.length_limit or recipe.trl.get("max_completion_length")
-    if (r.length or r.thinking) and not limit:
-        raise fail("rewards.length_limit", "length shaping and a thinking cost need a limit: "
-                   "set rewards.length_limit or trl.max_completion_length")
-    if r.length_limit is not None and r.length_limit < 1:
-        raise fail("rewards.length_limit", f"must be at least 1, got {r.length_limit}")
-    if r.length_cache is not None and limit and not 0 < r.length_cache <= limit:
-        raise fail("rewards.length_cache", f"must be in 1..length_limit ({limit}), "
-                   f"got {r.length_cache}")
+    """The reward weights and each component's own checks (``reward_spec.py``), then the
+    checkpoint interval against generation batches."""
+    check_components(recipe)
     # TRL generates once per steps_per_generation micro-steps (default: the accumulation steps);
     # a checkpoint inside such a buffer would make a resume generate it again, differently.
     accumulation = int(recipe.trl.get("gradient_accumulation_steps") or 1)
     spg = int(recipe.trl.get("steps_per_generation") or accumulation)
     if (recipe.checkpoint.every * accumulation) % spg:
-        raise fail("checkpoint.every", f"every {recipe.checkpoint.every} steps would cut a "
-                   f"generation batch (trl.steps_per_generation={spg} micro-steps, "
-                   f"{accumulation} per step); pick a multiple of "
-                   f"{spg // math.gcd(spg, accumulation)}")
+        raise recipe.fail("checkpoint.every", f"every {recipe.checkpoint.every} steps would cut "
+                          f"a generation batch (trl.steps_per_generation={spg} micro-steps, "
+                          f"{accumulation} per step); pick a multiple of "
+                          f"{spg // math.gcd(spg, accumulation)}")

@@ -1,26 +1,11 @@
 """Rewards built from reasonlab verifiers, one TRL reward function per component so TRL logs each
 one separately (``rewards/correctness/mean``, ``rewards/format/mean``, …) and weights them with
-``reward_weights``.
+``reward_weights``. The components are registered functions (``reward_components.py`` has the
+built-in ones, ``reward_spec.py`` the registry); this module scores them.
 
-Components (weight 0 = off):
-
-- ``correctness``: the item's own verifier score (``verify_many``), in [0, 1];
-- ``format``: 1 when the completion is one ``<think>`` block then one ``<answer>`` block (a
-  trailing ``Confidence:`` line allowed when the prompt asks for one), else 0;
-- ``length``: DAPO's soft overlong punishment, 0 up to ``limit - cache`` tokens, then falling
-  linearly to -1 at ``limit`` and below it beyond;
-- ``thinking``: a cost per thinking token, ``-(thinking tokens) / limit`` in [-1, 0], so that
-  thinking has to pay for itself (compute allocation: answer easy items directly, think on hard
-  ones); the weight is the price of a thought as long as the limit;
-- ``calibration``: ``1 - (confidence - correctness)²``, a Brier score of the stated
-  ``Confidence: NN%`` (no stated confidence = 0, the worst Brier score);
-- ``judge``: the score of the verifier registered as ``judge``, or of the recipe's own judge
-  (``judge.model``, passed in as ``judge``).
-
-With ``correctness`` at 0 and a judge reward, the rule verifier is hidden from training: the
-curriculum follows the judge's verdicts, not the truth. The rule verdicts are still computed
-and logged (``verdicts/correct``: the true accuracy of the training samples) so that a judge
-being fooled shows; they never enter the reward.
+The rule verdicts are computed and logged (``verdicts/correct``: the true accuracy of the
+training samples) even when ``correctness`` is 0 and a judge rewards, so that a judge being
+fooled shows; then they never enter the reward and the curriculum follows the judge.
 
 Masking: when a verifier the reward needs cannot decide (``error``/``timeout``), every component
 returns None for that completion. TRL turns None into NaN; a completion whose components are all
@@ -33,47 +18,19 @@ curriculum and writes the rollout log.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reasonlab.core.prompting import parse_confidence
-from reasonlab.evaluate.overthinking import think_span
 from reasonlab.tasks import Item
-from reasonlab.train.config import RewardSpec
+from reasonlab.train.reward_components import brier_reward, soft_overlong, thinking_tokens
+from reasonlab.train.reward_spec import RewardContext, RewardSpec, registry
 from reasonlab.verifiers import Verdict, verify_many
 
-COMPONENTS = ("correctness", "format", "length", "thinking", "calibration", "judge")
-_TRAILING_CONFIDENCE = re.compile(r"\s*confidence\s*[:=]\s*\d{1,3}(?:\.\d+)?\s*%\s*$",
-                                  re.IGNORECASE)
-
-
-def soft_overlong(length: int, limit: int, cache: int) -> float:
-    """DAPO's soft overlong punishment (Yu et al. 2025, eq. 13)."""
-    if length <= limit - cache:
-        return 0.0
-    if length <= limit:
-        return (limit - cache - length) / cache
-    return -1.0
-
-
-def thinking_tokens(completion: str, ids: Sequence[int] | None) -> float:
-    """Tokens spent thinking: the thinking text's share of the completion's characters times
-    its token count (exact for a character tokenizer; characters when no ids are given). An
-    empty think block costs nothing: answering directly is what the cost makes worth trying."""
-    span = len(think_span(completion).text.strip()) if completion else 0
-    if ids is None or not completion:
-        return float(span)
-    return len(ids) * span / len(completion)
-
-
-def brier_reward(confidence: float | None, score: float) -> float:
-    """1 − (c − y)²; a missing confidence scores as the worst case, 0."""
-    if confidence is None:
-        return 0.0
-    return 1.0 - (confidence - score) ** 2
+# Kept importable from here, where the scorer's tests and callers have always found them.
+__all__ = ["BatchScore", "RewardScorer", "as_text", "brier_reward", "soft_overlong",
+           "thinking_tokens"]
 
 
 @dataclass
@@ -97,8 +54,8 @@ class RewardScorer:
         self.spec = spec
         self.judge = judge   # a verifier with check_many (the recipe's judge); None: registry
         self.confidence = confidence
+        # The token budget length shaping and the thinking cost share (rewards.length_limit).
         self.limit = spec.length_limit or length_limit
-        self.cache = spec.length_cache or (max(1, self.limit // 4) if self.limit else None)
         self.curriculum = curriculum
         self.on_batch = on_batch
         self.gather = gather or (lambda values: values)
@@ -106,8 +63,7 @@ class RewardScorer:
         self._last: BatchScore | None = None
 
     def weights(self) -> dict[str, float]:
-        return {name: float(getattr(self.spec, name)) for name in COMPONENTS
-                if getattr(self.spec, name)}
+        return {name: float(weight) for name, weight in self.spec.weights().items() if weight}
 
     def functions(self) -> tuple[list[Callable[..., list[float | None]]], list[float]]:
         """TRL reward functions (named after their component) and their weights."""
@@ -144,10 +100,13 @@ class RewardScorer:
         pairs = list(zip(parsed, completions, strict=True))
         verdicts = verify_many(pairs)
         judge = None
-        if self.spec.judge:
+        components = registry()
+        if any(components[name].uses_judge for name in self.weights()):
             judge = (self.judge.check_many(pairs) if self.judge is not None
                      else verify_many(pairs, verifier="judge"))
-        batch = self._components(parsed, completions, completion_ids, verdicts, judge)
+        ctx = RewardContext(parsed, completions, completion_ids, verdicts, judge,
+                            confidence=self.confidence, limit=self.limit, step=step)
+        batch = self._components(ctx)
         self._last_key, self._last = key, batch
         self._after_batch(step, parsed, completions, batch, log_metric)
         if self.on_batch is not None:
@@ -155,36 +114,21 @@ class RewardScorer:
             self.on_batch(step, texts, parsed, completions, batch)
         return batch
 
-    def _components(self, items: list[Item], completions: Sequence[str],
-                    completion_ids: Sequence[Sequence[int]] | None, verdicts: list[Verdict],
-                    judge: list[Verdict] | None) -> BatchScore:
-        n = len(items)
+    def _components(self, ctx: RewardContext) -> BatchScore:
+        verdicts, judge = ctx.verdicts, ctx.judge
         masked = [not v.decided or (judge is not None and not judge[i].decided)
                   for i, v in enumerate(verdicts)]
+        components = registry()
         out: dict[str, list[float | None]] = {}
-        if self.spec.correctness:
-            out["correctness"] = [v.score for v in verdicts]
-        if self.spec.format:
-            texts = [_TRAILING_CONFIDENCE.sub("", c) if self.confidence else c
-                     for c in completions]
-            fmt = verify_many(list(zip(items, texts, strict=True)), verifier="format")
-            out["format"] = [v.score for v in fmt]
-        if self.spec.length:
-            lengths = [len(ids) for ids in completion_ids] if completion_ids is not None else \
-                [len(c) for c in completions]
-            out["length"] = [soft_overlong(length, self.limit, self.cache) for length in lengths]
-        if self.spec.thinking:
-            out["thinking"] = [-min(1.0, thinking_tokens(c, None if completion_ids is None
-                                                         else completion_ids[i]) / self.limit)
-                               for i, c in enumerate(completions)]
-        if self.spec.calibration:
-            out["calibration"] = [brier_reward(parse_confidence(c), v.score)
-                                  for c, v in zip(completions, verdicts, strict=True)]
-        if judge is not None:
-            out["judge"] = [v.score for v in judge]
+        for name in self.weights():
+            values = list(components[name].score(ctx, self.spec.config(name)))
+            if len(values) != len(verdicts):
+                raise ValueError(f"reward component {name!r} returned {len(values)} values for "
+                                 f"{len(verdicts)} completions")
+            out[name] = values
         for values in out.values():
-            for i in range(n):
-                if masked[i]:
+            for i, m in enumerate(masked):
+                if m:
                     values[i] = None
         return BatchScore(verdicts, judge, out, masked)
 
@@ -198,7 +142,7 @@ class RewardScorer:
         if self.curriculum is not None:
             # Every process must update its curriculum identically (groups span processes).
             # The truth is hidden from a run rewarded by a judge alone: levels follow the judge.
-            seen = batch.judge if batch.judge is not None and not self.spec.correctness \
+            seen = batch.judge if batch.judge is not None and not self.spec.weight("correctness") \
                 else batch.verdicts
             local = [(item.task, item.difficulty, v.score)
                      for item, v, m in zip(items, seen, batch.masked, strict=True)

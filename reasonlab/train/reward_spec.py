@@ -1,0 +1,221 @@
+"""Reward components as a registry: what one is, the context it is scored from, and the recipe's
+``rewards:`` block read through it.
+
+A component is one function registered with ``@component``; the built-in ones live in
+``reward_components.py``, and a new one is one more decorated function anywhere that is imported
+before the recipe is read::
+
+    @dataclass
+    class ShortConfig:
+        chars: int = 200
+
+    @component("short", config=ShortConfig)
+    def short(ctx: RewardContext, cfg: ShortConfig) -> list[float | None]:
+        return [1.0 if len(c) <= cfg.chars else 0.0 for c in ctx.completions]
+
+It is then a ``rewards:`` key like the built-ins (``short: 0.2, short_chars: 120``): its weight
+under its own name (0 = off, the default) and each config field as ``<name>_<field>``. So the
+block keeps the flat form recipes have always had (``length_limit`` is the ``limit`` field of
+``length``'s config). Values are typed and located like every other recipe field (``core.spec``),
+and ``check`` adds the component's cross-field checks against the whole recipe.
+
+Every enabled component is called once per batch with the same ``RewardContext``: the verdicts
+of the one verification pass, the judge's when a component uses the judge, and the rest of the
+batch. ``RewardScorer`` (``rewards.py``) masks undecided completions and serves each component
+to TRL as its own reward function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from reasonlab.core.errors import ConfigError
+from reasonlab.core.spec import Fail, build, coerce, locator
+
+if TYPE_CHECKING:
+    from reasonlab.core.item import Item
+    from reasonlab.core.verdict import Verdict
+    from reasonlab.train.config import Recipe
+
+
+@dataclass
+class RewardContext:
+    """What a component may score a batch from; one per batch, shared by every component."""
+
+    items: list[Item]
+    completions: Sequence[str]
+    completion_ids: Sequence[Sequence[int]] | None   # None: count characters instead
+    verdicts: list[Verdict]          # the item's own verifier: the one verification pass
+    judge: list[Verdict] | None      # the judge's verdicts, when an enabled component uses it
+    confidence: bool = False         # the prompt asks for a stated ``Confidence: NN%``
+    limit: int | None = None         # the token budget: rewards.length_limit, else the TRL limit
+    step: int = 0
+
+    @cached_property
+    def confidences(self) -> list[float | None]:
+        """The stated confidence of each completion, in [0, 1] (None: none stated)."""
+        from reasonlab.core.prompting import parse_confidence
+
+        return [parse_confidence(c) for c in self.completions]
+
+
+@dataclass
+class NoConfig:
+    """The config of a component that takes none."""
+
+
+ScoreFn = Callable[[RewardContext, Any], Sequence[float | None]]
+CheckFn = Callable[["Recipe", float, Any], None]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    score: ScoreFn
+    config: type = NoConfig
+    default: float = 0.0              # the weight when the recipe does not set one
+    check: CheckFn | None = None      # check(recipe, weight, config): raise recipe.fail(...)
+    uses_judge: bool = False          # needs the judge's verdicts in the context
+
+    def keys(self) -> dict[str, str]:
+        """The block's key of each config field (``length_limit`` -> ``limit``)."""
+        return {f"{self.name}_{f.name}": f.name for f in dataclasses.fields(self.config)
+                if f.init}
+
+
+_REGISTRY: dict[str, Component] = {}
+
+
+def component(name: str, *, config: type = NoConfig, default: float = 0.0,
+              check: CheckFn | None = None, judge: bool = False) -> Callable[[ScoreFn], ScoreFn]:
+    """Register ``fn(ctx, cfg) -> one value per completion`` as the reward component ``name``.
+    ``config`` is a dataclass of the component's settings (typed, with defaults); ``check``
+    refuses recipes it cannot work with; ``judge=True`` asks for the judge's verdicts."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"reward component {name!r}: config must be a dataclass")
+    registry()   # the built-ins first, so they keep their place in the order
+
+    def register(fn: ScoreFn) -> ScoreFn:
+        entry = Component(name, fn, config, float(default), check, judge)
+        taken = {key for other in _REGISTRY.values() if other.name != name
+                 for key in (other.name, *other.keys())}
+        clash = sorted(taken & {name, *entry.keys()})
+        if not name.isidentifier() or hasattr(RewardSpec, name) or clash:
+            raise ValueError(f"reward component {name!r}: the name or a config key is taken "
+                             f"({', '.join(clash) or name})")
+        _REGISTRY[name] = entry
+        return fn
+
+    return register
+
+
+def unregister(name: str) -> None:
+    """Remove a component (tests, or a plugin replacing one)."""
+    _REGISTRY.pop(name, None)
+
+
+def registry() -> dict[str, Component]:
+    """Every registered component, in the order TRL gets them (the built-ins first)."""
+    import reasonlab.train.reward_components  # noqa: F401  (registers the built-ins)
+
+    return _REGISTRY
+
+
+class RewardSpec:
+    """The ``rewards:`` block: each component's weight (0 = off) and config. Reads like the flat
+    block (``spec.length``, ``spec.length_limit``); ``RewardSpec(correctness=1.0, length=0.1,
+    length_limit=50)`` builds one from the block's keys, checked as a recipe's are."""
+
+    def __init__(self, **values: Any):
+        self._weights, self._configs = _parse(values, locator(None), "rewards")
+
+    @classmethod
+    def from_block(cls, raw: Any, fail: Fail, where: str = "rewards") -> RewardSpec:
+        """The block as read from a recipe: unknown keys and wrong types fail at their line."""
+        if not isinstance(raw, dict):
+            raise fail(where, f"must be a mapping, got {type(raw).__name__}")
+        spec = cls.__new__(cls)
+        spec._weights, spec._configs = _parse(raw, fail, where)
+        return spec
+
+    def weight(self, name: str) -> float:
+        return self._weights.get(name, 0.0)
+
+    def config(self, name: str) -> Any:
+        return self._configs[name]
+
+    def weights(self) -> dict[str, float]:
+        """Every component's weight, 0 included, in registry order."""
+        return dict(self._weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat block, as a recipe writes it (a run's ``config.yaml``)."""
+        out: dict[str, Any] = {}
+        for name, weight in self._weights.items():
+            out[name] = weight
+            cfg = dataclasses.asdict(self._configs[name])
+            out.update({key: cfg[field] for key, field in registry()[name].keys().items()})
+        return out
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):   # copy/pickle probe dunders before __dict__ exists
+            raise AttributeError(key)
+        if key in self._weights:
+            return self._weights[key]
+        for name, cfg in self._configs.items():
+            field = registry()[name].keys().get(key)
+            if field is not None:
+                return getattr(cfg, field)
+        raise AttributeError(f"no reward component or setting {key!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RewardSpec) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return "RewardSpec(" + ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items()) + ")"
+
+
+def _parse(raw: dict, fail: Fail, where: str) -> tuple[dict[str, float], dict[str, Any]]:
+    components = registry()
+    owner = {key: (c.name, field) for c in components.values() for key, field in c.keys().items()}
+    for key in raw:
+        if key not in components and key not in owner:
+            known = sorted([*components, *owner])
+            raise fail(f"{where}.{key}", f"unknown field; known: {', '.join(known)}")
+    settings: dict[str, dict[str, Any]] = {name: {} for name in components}
+    for key, value in raw.items():
+        if key in owner:
+            settings[owner[key][0]][owner[key][1]] = value
+    weights, configs = {}, {}
+    for name, comp in components.items():
+        weights[name] = (coerce(float, raw[name], f"{where}.{name}", fail) if name in raw
+                         else comp.default)
+        # The config's own field paths (``limit``) are reported as the block's keys.
+        configs[name] = build(comp.config, settings[name], _prefixed(fail, f"{where}.{name}_"))
+    return weights, configs
+
+
+def _prefixed(fail: Fail, prefix: str) -> Fail:
+    def located(field: str, message: str) -> ConfigError:
+        return fail(prefix + field, message)
+
+    return located
+
+
+def check_components(recipe: Recipe) -> None:
+    """Weights >= 0 with at least one on, then each component's own checks."""
+    fail, spec = recipe.fail, recipe.rewards
+    weights = spec.weights()
+    if not any(weights.values()):
+        raise fail("rewards", "every reward weight is 0; set at least rewards.correctness")
+    for name, weight in weights.items():
+        if weight < 0:
+            raise fail(f"rewards.{name}", f"must be >= 0 (0 = off), got {weight}; "
+                       "penalties are built into the components")
+    for name, comp in registry().items():
+        if comp.check is not None and name in weights:
+            comp.check(recipe, weights[name], spec.config(name))
