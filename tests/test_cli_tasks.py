@@ -69,7 +69,8 @@ def test_sample_is_the_same_in_a_fresh_process_with_another_hash_seed(capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["tasks", "sample", "countdown", "--set", "max_number=-5"], "field 'max_number'"),
-    (["tasks", "sample", "countdown", "--set", "max_number=abc"], "must be an integer"),
+    (["tasks", "sample", "countdown", "--set", "max_number=abc"],
+     "field 'max_number': must be int"),
     (["tasks", "sample", "sorting", "--set", "bogus=1"], "has no setting 'bogus'"),
     (["tasks", "sample", "sorting", "--set", "count"], "--set expects KEY=VALUE"),
     (["tasks", "sample", "gcd", "--difficulty", "9"], "field 'difficulty'"),

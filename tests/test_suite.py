@@ -11,6 +11,7 @@ import yaml
 
 from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.core.prompting import build_prompt, parse_confidence
+from reasonlab.core.yamlfile import line_of, load_yaml
 from reasonlab.evaluate.suite import BUILTIN_SUITES, load_suite
 from reasonlab.tasks import family_names, task_info
 
@@ -80,7 +81,11 @@ def test_several_samples_default_to_sampling_temperature(tmp_path):
      "tasks[1].difficulties", "outside"),
     ({**GOOD, "tasks": [{"task": "addition"}]}, "tasks[0].difficulties", "required"),
     ({**GOOD, "tasks": [{"task": "addition", "difficulties": "hard"}]},
-     "tasks[0].difficulties", "list of integers"),
+     "tasks[0].difficulties", "must be a list"),
+    ({**GOOD, "tasks": [{"task": "addition", "difficulties": []}]},
+     "tasks[0].difficulties", "non-empty list of integers"),
+    ({**GOOD, "tasks": [{"task": "addition", "difficulties": [1, "2"]}]},
+     "tasks[0].difficulties[1]", "must be int"),
     ({**GOOD, "items": "many"}, "items", "must be int"),
     ({**GOOD, "items": 0}, "items", "at least 1"),
     ({**GOOD, "confidence": "yes"}, "confidence", "must be bool"),
@@ -93,7 +98,8 @@ def test_several_samples_default_to_sampling_temperature(tmp_path):
      "tasks[0].config.no_such_knob", "no setting"),
     ({**GOOD, "samples": 3, "temperature": 0}, "samples", "temperature"),
     ({**GOOD, "template": "Solve: {question}"}, "template", "{prompt}"),
-    ({**GOOD, "thinking_budgets": [16, "x"]}, "thinking_budgets", "positive integers"),
+    ({**GOOD, "thinking_budgets": [16, 0]}, "thinking_budgets", "positive integers"),
+    ({**GOOD, "thinking_budgets": [16, "x"]}, "thinking_budgets[1]", "must be int"),
     ({**GOOD, "budget_mode": "sometimes"}, "budget_mode", "cap"),
     ({**GOOD, "top_p": 0}, "top_p", "(0, 1]"),
     ({**GOOD, "tasks": [{"task": "addition", "difficulties": [1]},
@@ -106,7 +112,9 @@ def test_malformed_suite_names_file_and_field(tmp_path, data, field, words):
         load_suite(str(path))
     message = str(info.value)
     assert info.value.file == str(path) and info.value.field == field
-    assert message.startswith(f"{path}: field '{field}': ")
+    line = line_of(load_yaml(path)[1], field)   # None only for a field the file lacks
+    assert info.value.line == line and (line is not None or field == "tasks")
+    assert message.startswith(f"{path}{f':{line}' if line else ''}: field '{field}': ")
     assert words in message
 
 
@@ -136,7 +144,7 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 
 def test_missing_suite_file(tmp_path):
-    with pytest.raises(InputError, match="smoke, generalization"):
+    with pytest.raises(InputError, match="generalization, smoke"):
         load_suite(str(tmp_path / "nope.yaml"))
 
 

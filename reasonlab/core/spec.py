@@ -6,7 +6,8 @@ an unknown key, a missing required field or a value of the wrong type fails with
 
 Field types understood: ``int``, ``float`` (an int is accepted), ``str``, ``bool``, ``dict``,
 ``list[T]``, ``X | None`` and unions, ``Literal[...]``, and nested dataclasses. A field's
-``metadata={"help": ...}`` is shown with the known fields when a key is unknown.
+``metadata={"min": m}`` refuses a number below ``m`` (``must be at least m``), so a bound is
+declared once with the field instead of in a separate check.
 """
 
 from __future__ import annotations
@@ -35,15 +36,22 @@ def locator(source: str | None, lines: dict[str, int] | None = None, *,
 
     def fail(where: str, message: str) -> ConfigError:
         path = join(prefix, where) if where != "(top level)" else (prefix or where)
-        found = line if line is not None else line_of(lines, where)
+        # Lines of a whole file are keyed by full paths (``eval.suite.tasks[0]``), those of a
+        # document of its own by paths within it.
+        found = line if line is not None else (line_of(lines, path) or line_of(lines, where))
         return ConfigError(message, file=source or None, line=found, field=path)
 
     return fail
 
 
+UNKNOWN = "unknown field; known: {known}"
+
+
 def build(cls: type[T], raw: Any, fail: Fail, *, where: str = "",
-          skip: frozenset[str] | set[str] = frozenset()) -> T:
-    """``cls(**raw)`` with every key known and every value of its field's type."""
+          skip: frozenset[str] | set[str] = frozenset(), unknown: str = UNKNOWN) -> T:
+    """``cls(**raw)`` with every key known and every value of its field's type. ``unknown`` is
+    the message for a key ``cls`` lacks, formatted with ``key`` and ``known`` (a suite says
+    "unknown suite field", a task "AdditionConfig has no setting 'x'")."""
     if not isinstance(raw, dict):
         raise fail(where or "(top level)", f"must be a mapping, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
@@ -51,7 +59,8 @@ def build(cls: type[T], raw: Any, fail: Fail, *, where: str = "",
     names = {f.name for f in known}
     for key in raw:
         if key not in names:
-            raise fail(join(where, str(key)), f"unknown field; known: {', '.join(sorted(names))}")
+            listing = ", ".join(sorted(names)) or "none"
+            raise fail(join(where, str(key)), unknown.format(key=key, known=listing))
     values = {}
     for f in known:
         path = join(where, f.name)
@@ -59,7 +68,10 @@ def build(cls: type[T], raw: Any, fail: Fail, *, where: str = "",
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise fail(path, "is required")
             continue
-        values[f.name] = coerce(hints[f.name], raw[f.name], path, fail)
+        value = values[f.name] = coerce(hints[f.name], raw[f.name], path, fail)
+        minimum = f.metadata.get("min")
+        if minimum is not None and value is not None and value < minimum:
+            raise fail(path, f"must be at least {minimum}, got {value!r}")
     return cls(**values)
 
 

@@ -20,33 +20,36 @@ tasks:
     config: {}        # the family's config overrides
 ```
 
-Every error names the suite file and the field path (``tasks[2].difficulties``).
+The fields are read by ``core.spec`` from the dataclasses below, as recipes are: an unknown or
+mistyped field fails with ``file:line: field 'tasks[2].difficulties': message``. A null value
+means the field's default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reasonlab.core.errors import ConfigError, InputError
+from reasonlab.core.spec import build, builtin_names, builtin_or_file, locator
+from reasonlab.core.yamlfile import load_yaml
 
-BUILTIN_SUITES = ("smoke", "generalization")
+BUILTIN_DIR = "suites"
+BUILTIN_SUITES = tuple(builtin_names(BUILTIN_DIR))
 # With several samples per item the point is the model's distribution (pass@k, maj@k); 0.8 is
 # the Codex paper's choice for pass@k at k > 1.
 DEFAULT_SAMPLING_TEMPERATURE = 0.8
+AT_LEAST_1 = {"min": 1}
 
 
 @dataclass
 class TaskEntry:
     task: str
     difficulties: list[int]
-    items: int
-    samples: int
+    items: int = field(metadata=AT_LEAST_1)     # default: the suite's items
+    samples: int = field(metadata=AT_LEAST_1)   # default: the suite's samples
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -55,15 +58,15 @@ class Suite:
     name: str
     tasks: list[TaskEntry]
     seed: int = 0
-    items: int = 8
-    samples: int = 1
-    temperature: float | None = None   # resolved at load: 0 for one sample, else 0.8
+    items: int = field(default=8, metadata=AT_LEAST_1)
+    samples: int = field(default=1, metadata=AT_LEAST_1)
+    temperature: float | None = field(default=None, metadata={"min": 0.0})  # 0 or 0.8 at load
     top_p: float = 1.0
-    max_tokens: int = 256
+    max_tokens: int = field(default=256, metadata=AT_LEAST_1)
     template: str = "default"
     confidence: bool = False
-    thinking_budget: int | None = None
-    min_thinking_tokens: int | None = None
+    thinking_budget: int | None = field(default=None, metadata=AT_LEAST_1)
+    min_thinking_tokens: int | None = field(default=None, metadata=AT_LEAST_1)
     thinking_budgets: list[int] = field(default_factory=list)
     budget_mode: str = "cap"
     description: str = ""
@@ -81,46 +84,19 @@ class Suite:
         return sum(len(t.difficulties) * t.items * t.samples for t in self.tasks)
 
 
-_TOP_LEVEL = {f.name for f in dataclasses.fields(Suite)} - {"source"}
-_ENTRY_FIELDS = {"task", "difficulties", "items", "samples", "config"}
-
-
 def suite_path(name_or_path: str) -> Path:
-    """A built-in suite's packaged file, or the given path."""
-    path = Path(name_or_path)
-    # "suites/generalization.yaml" (DESIGN's spelling) names the packaged file unless a file of
-    # that name exists where the user runs the command.
-    builtin = name_or_path in BUILTIN_SUITES or (
-        not path.exists() and path.parent.name in ("suites", "") and
-        path.suffix in (".yaml", ".yml") and path.stem in BUILTIN_SUITES)
-    if builtin:
-        return Path(str(resources.files("reasonlab") / "suites" / f"{path.stem}.yaml"))
-    if not path.exists():
-        raise InputError(f"no such suite file (built-in suites: {', '.join(BUILTIN_SUITES)})",
-                         file=str(path))
-    return path
+    """A built-in suite's packaged file, or the given path. "suites/generalization.yaml" names
+    the packaged file unless a file of that name exists where the user runs the command."""
+    return builtin_or_file(name_or_path, BUILTIN_DIR, what="suite")
 
 
 def load_suite(name_or_path: str, *, limit: int | None = None, **overrides: Any) -> Suite:
     """Read, validate and return a suite; ``overrides`` (CLI flags, None = keep) replace
     top-level fields before validation, and ``items``/``samples`` then apply to every task.
     ``limit`` caps the items per cell (a quick look at a big suite)."""
-    from reasonlab.core.jsonl import read_text
-
     path = suite_path(name_or_path)
-    text = read_text(path)   # bad bytes: file and line, not a UnicodeDecodeError
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.reader.ReaderError as exc:
-        raise InputError(f"not a text file: character #x{exc.character:04x} is not allowed "
-                         "in YAML", file=str(path), line=text.count("\n", 0, exc.position) + 1
-                         ) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise InputError(f"invalid YAML: {exc.problem}", file=str(path), line=line) from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read suite: {exc}", file=str(path)) from None
-    suite = parse_suite(raw, source=str(path), default_name=path.stem, **overrides)
+    raw, lines = load_yaml(path)   # bad bytes or YAML: file and line
+    suite = parse_suite(raw, source=str(path), default_name=path.stem, lines=lines, **overrides)
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"must be at least 1, got {limit}", field="--limit")
@@ -130,68 +106,37 @@ def load_suite(name_or_path: str, *, limit: int | None = None, **overrides: Any)
 
 
 def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
+                lines: dict[str, int] | None = None, prefix: str = "",
                 **overrides: Any) -> Suite:
+    """A suite from a mapping: a file's document (``lines`` locates its fields) or one inline in
+    a recipe (``prefix`` such as ``eval.suite``, with the recipe's ``lines``)."""
     from_cli = {key for key, value in overrides.items() if value is not None}
+    locate = locator(source or None, lines, prefix=prefix)
 
     def fail(where: str, message: str) -> ConfigError:
-        if where in from_cli:   # the bad value came from a command-line flag, not the file
-            flag = {"thinking_budgets": "budgets"}.get(where, where).replace("_", "-")
+        top = where.split(".")[0].split("[")[0]
+        if top in from_cli:   # the bad value came from a command-line flag, not the file
+            flag = {"thinking_budgets": "budgets"}.get(top, top).replace("_", "-")
             return ConfigError(message, field="--" + flag)
-        return ConfigError(message, file=source, field=where)
+        return locate(where, message)
 
     if not isinstance(raw, dict):
         raise fail("(top level)", f"a suite is a mapping of fields, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - _TOP_LEVEL)
-    if unknown:
-        raise fail(unknown[0], f"unknown suite field; known: {', '.join(sorted(_TOP_LEVEL))}")
-    for key, value in overrides.items():
-        if value is not None:
-            raw = {**raw, key: value}
-
-    def get(name: str, kind: type | tuple[type, ...], default: Any, *, where: str | None = None,
-            obj: dict | None = None, minimum: float | None = None) -> Any:
-        where = where or name
-        value = (raw if obj is None else obj).get(name, default)
-        if value is None:
-            return None
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-            want = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            raise fail(where, f"must be {want}, got {type(value).__name__} {value!r}")
-        if minimum is not None and value < minimum:
-            raise fail(where, f"must be at least {minimum}, got {value!r}")
-        return value
-
-    def optional_int(name: str) -> int | None:
-        return get(name, int, None, minimum=1)
-
-    suite = Suite(
-        name=str(get("name", (str, int), default_name)),
-        description=get("description", str, "") or "",
-        tasks=[],
-        seed=get("seed", int, 0) or 0,
-        items=get("items", int, 8, minimum=1) or 8,
-        samples=get("samples", int, 1, minimum=1) or 1,
-        temperature=get("temperature", float, None, minimum=0.0),
-        top_p=get("top_p", float, 1.0),
-        max_tokens=get("max_tokens", int, 256, minimum=1) or 256,
-        template=get("template", str, "default") or "default",
-        confidence=bool(get("confidence", bool, False)),
-        thinking_budget=optional_int("thinking_budget"),
-        min_thinking_tokens=optional_int("min_thinking_tokens"),
-        budget_mode=get("budget_mode", str, "cap") or "cap",
-        source=source,
-    )
-    budgets = raw.get("thinking_budgets") or []
-    if not isinstance(budgets, list) or not all(
-            isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in budgets):
-        raise fail("thinking_budgets", f"must be a list of positive integers, got {budgets!r}")
-    suite.thinking_budgets = sorted(set(budgets))
+    raw = {key: value for key, value in raw.items() if value is not None}
+    raw.update({key: overrides[key] for key in from_cli})
+    tasks = raw.get("tasks")
+    if isinstance(raw.get("name"), int) and not isinstance(raw["name"], bool):
+        raw["name"] = str(raw["name"])   # "name: 2024" is a name, not a number
+    # Entries are built one by one below: they take the suite's items and samples as defaults.
+    suite = build(Suite, {"name": default_name, **raw, "tasks": []}, fail, skip={"source"},
+                  unknown="unknown suite field; known: {known}")
+    suite.source = source
+    suite.thinking_budgets = sorted(set(suite.thinking_budgets))
+    if any(b < 1 for b in suite.thinking_budgets):
+        raise fail("thinking_budgets", "must be a list of positive integers, got "
+                                       f"{raw['thinking_budgets']!r}")
     if suite.budget_mode not in ("cap", "exact"):
         raise fail("budget_mode", f"must be 'cap' or 'exact', got {suite.budget_mode!r}")
-    if suite.top_p is None:
-        suite.top_p = 1.0
     if not 0.0 < suite.top_p <= 1.0:
         raise fail("top_p", f"must be in (0, 1], got {suite.top_p}")
 
@@ -202,16 +147,15 @@ def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
     except ConfigError as exc:
         raise fail("template", exc.message) from None
 
-    tasks = raw.get("tasks")
     if not isinstance(tasks, list) or not tasks:
         raise fail("tasks", "is required: a non-empty list of {task, difficulties} entries")
     # A CLI --items/--samples applies to every task, over the entries' own values.
-    forced = {key for key in ("items", "samples") if overrides.get(key) is not None}
+    forced = {key for key in ("items", "samples") if key in from_cli}
     seen: dict[str, int] = {}
     for index, entry in enumerate(tasks):
         if forced and isinstance(entry, dict):
             entry = {k: v for k, v in entry.items() if k not in forced}
-        task_entry = _parse_entry(entry, f"tasks[{index}]", suite, fail, get)
+        task_entry = _parse_entry(entry, f"tasks[{index}]", suite, fail)
         if task_entry.task in seen:
             raise fail(f"tasks[{index}].task", f"task {task_entry.task!r} is already listed at "
                        f"tasks[{seen[task_entry.task]}]; merge the difficulties into one entry")
@@ -233,49 +177,32 @@ def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
     return suite
 
 
-def _parse_entry(entry: Any, where: str, suite: Suite, fail, get) -> TaskEntry:
-    from reasonlab.tasks import get_task
-    from reasonlab.verifiers import check_task
-
-    if isinstance(entry, str):
+def _parse_entry(entry: Any, where: str, suite: Suite, fail) -> TaskEntry:
+    """One ``tasks`` entry: its fields typed by ``TaskEntry``, then the task made with its
+    config, so that unknown tasks, bad settings and impossible cells fail here."""
+    if isinstance(entry, str):   # "- addition": the task at every difficulty it is listed with
         entry = {"task": entry}
     if not isinstance(entry, dict):
         raise fail(where, f"must be a mapping with 'task' and 'difficulties', got {entry!r}")
-    unknown = sorted(set(entry) - _ENTRY_FIELDS)
-    if unknown:
-        raise fail(f"{where}.{unknown[0]}",
-                   f"unknown task-entry field; known: {', '.join(sorted(_ENTRY_FIELDS))}")
-    name = entry.get("task")
-    if not isinstance(name, str) or not name:
+    entry = {key: value for key, value in entry.items() if value is not None}
+    if isinstance(entry.get("difficulties"), int) and not isinstance(entry["difficulties"], bool):
+        entry["difficulties"] = [entry["difficulties"]]   # "difficulties: 3"
+    # A missing task or difficulties list is reported below, with what it should hold.
+    given = {"task": "", "difficulties": [], "items": suite.items, "samples": suite.samples,
+             **entry}
+    parsed = build(TaskEntry, given, fail, where=where,
+                   unknown="unknown task-entry field; known: {known}")
+    name, config = parsed.task, parsed.config
+    if not name:
         raise fail(f"{where}.task", "is required: the task's registry name "
                                     "(`reasonlab tasks list` shows them)")
-    config = entry.get("config") or {}
-    if not isinstance(config, dict):
-        raise fail(f"{where}.config", f"must be a mapping of the family's settings, got {config!r}")
-    try:
-        task = get_task(name, **config)
-        check_task(task)
-    except ConfigError as exc:
-        if exc.field == "task" or not config:
-            from reasonlab.tasks import family_names
-
-            raise fail(f"{where}.task", f"unknown task {name!r} ({exc.message}); built-in "
-                       f"families: {', '.join(family_names())}") from None
-        raise fail(f"{where}.config" + (f".{exc.field}" if exc.field else ""),
-                   exc.message) from None
-    except InputError as exc:   # a file: task whose file is missing or malformed
-        raise fail(f"{where}.task", f"task {name!r}: {exc}") from None
-    except TypeError as exc:
-        raise fail(f"{where}.config", f"task {name!r} does not take settings ({exc})") from None
+    task = _make_task(name, config, where, fail)
     low, high = task.min_difficulty, task.max_difficulty
-    difficulties = entry.get("difficulties")
-    if difficulties is None:
+    difficulties = parsed.difficulties
+    if "difficulties" not in entry:
         raise fail(f"{where}.difficulties",
                    f"is required (task {name!r} has difficulties {low}..{high})")
-    if isinstance(difficulties, int) and not isinstance(difficulties, bool):
-        difficulties = [difficulties]
-    if not isinstance(difficulties, list) or not difficulties or not all(
-            isinstance(d, int) and not isinstance(d, bool) for d in difficulties):
+    if not difficulties:
         raise fail(f"{where}.difficulties", f"must be a non-empty list of integers, "
                                             f"got {difficulties!r}")
     for d in difficulties:
@@ -284,15 +211,35 @@ def _parse_entry(entry: Any, where: str, suite: Suite, fail, get) -> TaskEntry:
                        f"{low}..{high}")
     if len(set(difficulties)) != len(difficulties):
         raise fail(f"{where}.difficulties", f"lists a difficulty twice: {difficulties!r}")
-    items = get("items", int, suite.items, where=f"{where}.items", obj=entry, minimum=1)
-    samples = get("samples", int, suite.samples, where=f"{where}.samples", obj=entry, minimum=1)
     # Sources with a fixed number of items (files, datasets) must hold enough for every cell;
     # asking for the last item of each cell finds out before anything is generated.
     for d in difficulties:
         try:
-            task.item(items - 1, d, suite.seed)
+            task.item(parsed.items - 1, d, suite.seed)
         except ConfigError as exc:
-            raise fail(f"{where}.items", f"task {name!r} cannot give {items} items at "
+            raise fail(f"{where}.items", f"task {name!r} cannot give {parsed.items} items at "
                                          f"difficulty {d}: {exc.message}") from None
-    return TaskEntry(task=name, difficulties=sorted(difficulties), items=items, samples=samples,
-                     config=dict(config))
+    parsed.difficulties = sorted(difficulties)
+    parsed.config = dict(config)
+    return parsed
+
+
+def _make_task(name: str, config: dict[str, Any], where: str, fail):
+    from reasonlab.tasks import family_names, get_task
+    from reasonlab.tasks.registry import entry_field
+    from reasonlab.verifiers import check_task
+
+    try:
+        task = get_task(name, **config)
+        check_task(task)
+    except ConfigError as exc:
+        path = entry_field(exc, where, config, name_key="task")
+        if path.endswith(".task"):
+            raise fail(path, f"unknown task {name!r} ({exc.message}); built-in "
+                       f"families: {', '.join(family_names())}") from None
+        raise fail(path, exc.message) from None
+    except InputError as exc:   # a file: task whose file is missing or malformed
+        raise fail(f"{where}.task", f"task {name!r}: {exc}") from None
+    except TypeError as exc:
+        raise fail(f"{where}.config", f"task {name!r} does not take settings ({exc})") from None
+    return task

@@ -9,6 +9,7 @@ from reasonlab.tasks import gym as _gym  # noqa: F401  (registers the gym: prefi
 from reasonlab.tasks.base import Problem, ProceduralTask, Task, TaskConfig, item_id
 from reasonlab.tasks.registry import (
                                       TaskInfo,
+                                      entry_field,
                                       family_names,
                                       get_task,
                                       list_tasks,
@@ -16,5 +17,6 @@ from reasonlab.tasks.registry import (
                                       task_info,
 )
 
-__all__ = ["Item", "Problem", "ProceduralTask", "Task", "TaskConfig", "TaskInfo", "family_names",
-           "get_task", "item_id", "list_tasks", "load_items", "register", "task_info"]
+__all__ = ["Item", "Problem", "ProceduralTask", "Task", "TaskConfig", "TaskInfo", "entry_field",
+           "family_names", "get_task", "item_id", "list_tasks", "load_items", "register",
+           "task_info"]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
+from reasonlab.core.spec import build, locator
 
 
 def item_id(task: str, difficulty: int, seed: int, index: int) -> str:
@@ -89,35 +90,11 @@ class Task(ABC):
                           f"{', '.join(self.styles)}", field="styles")
 
 
-# Annotations are strings under ``from __future__ import annotations``; these are the ones
-# configs use, with what a value must be and how to say so.
-_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "int": ((int,), "an integer"),
-    "float": ((int, float), "a number"),
-    "bool": ((bool,), "true or false"),
-    "str": ((str,), "a string"),
-}
-
-
-def check_field_types(config: TaskConfig) -> None:
-    """``--set digits=abc`` is a clear ``ConfigError`` rather than a ``TypeError`` deep inside
-    ``validate`` or the generator."""
-    for f in dataclasses.fields(config):
-        declared = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-        if declared not in _FIELD_TYPES:
-            continue
-        allowed, words = _FIELD_TYPES[declared]
-        value = getattr(config, f.name)
-        # bool is a subclass of int, but `digits=true` is a mistake, not 1.
-        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
-            raise ConfigError(f"{type(config).__name__}.{f.name} must be {words} "
-                              f"(got {value!r})", field=f.name)
-
-
 @dataclass
 class TaskConfig:
-    """Base config of a procedural family; subclasses add fields and extend ``validate``
-    (field types are checked before ``validate`` runs)."""
+    """Base config of a procedural family; subclasses add typed fields and extend ``validate``
+    for checks across fields. Settings are read by ``core.spec.build`` (unknown keys and wrong
+    types refused, naming the field) before ``validate`` runs."""
 
     def validate(self) -> None:
         """Raise ``ConfigError`` naming the field and the fix when a setting cannot work."""
@@ -126,6 +103,19 @@ class TaskConfig:
         if not condition:
             raise ConfigError(f"{type(self).__name__}.{name} {message} "
                               f"(got {getattr(self, name)!r})", field=name)
+
+
+def make_config(config: TaskConfig, overrides: dict[str, Any]) -> TaskConfig:
+    """``config`` with ``overrides``, every value checked against the field's type hint (so
+    ``--set digits=abc`` is a ``ConfigError`` naming ``digits``, not a ``TypeError`` deep in the
+    generator), then ``validate``d. Errors carry the setting's name as their field; a suite or
+    recipe maps it onto ``tasks[i].config.<name>`` and its own file and line."""
+    cls = type(config)
+    current = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.init}
+    config = build(cls, {**current, **overrides}, locator(None),
+                   unknown=f"{cls.__name__} has no setting {{key!r}}; known: {{known}}")
+    config.validate()
+    return config
 
 
 @dataclass
@@ -149,17 +139,7 @@ class ProceduralTask(Task):
     max_difficulty: ClassVar[int] = 8
 
     def __init__(self, config: TaskConfig | None = None, **overrides: Any):
-        config = config or self.config_class()
-        if overrides:
-            names = {f.name for f in dataclasses.fields(config)}
-            for key in overrides:
-                if key not in names:
-                    raise ConfigError(f"{type(config).__name__} has no setting {key!r}; "
-                                      f"known: {', '.join(sorted(names)) or 'none'}", field=key)
-            config = dataclasses.replace(config, **overrides)
-        check_field_types(config)
-        config.validate()
-        self.config = config
+        self.config = make_config(config or self.config_class(), overrides)
 
     @abstractmethod
     def params(self, difficulty: int) -> dict[str, Any]:

@@ -186,7 +186,7 @@ def _prefix(kind: str) -> Prefix:
     def make(path: str, **config: Any) -> Task:
         if config:
             raise ConfigError(f"{kind}: files take no settings, got {sorted(config)}",
-                              field="config")
+                              field=min(config))
         return CodeFileTask(path, kind)
 
     def info(path: str) -> TaskInfo:

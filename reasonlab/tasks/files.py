@@ -19,6 +19,7 @@ from typing import Any
 
 from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.core.item import Item
+from reasonlab.core.spec import build, locator
 from reasonlab.tasks.base import Task, teacher_completion
 from reasonlab.tasks.registry import Prefix, register_prefix
 
@@ -135,28 +136,43 @@ def parse_difficulty(value: Any) -> int | None:
     return int(match.group()) if match else None
 
 
+@dataclass
+class FileSettings:
+    """The settings a ``file:`` task takes (a suite entry's ``config``, ``--set``): read by
+    ``core.spec``, so a misspelt column setting is refused rather than ignored."""
+
+    question: str = "question"    # column of the prompt
+    answer: str = "answer"        # column of the reference answer
+    id: str | None = None         # column of a stable id (default: the row number)
+    format: str = "auto"          # auto | plain | gsm8k | math
+    verifier: str | None = None   # default: by format (exact, or math)
+    domain: str | None = None
+    name: str | None = None       # the task's name in summaries (default: file:PATH)
+    difficulty: str | None = None   # column of an integer difficulty
+    split: str | None = None      # a HF-datasets folder's split
+    lenient: bool = False         # lenient answer extraction for every item
+
+
 class FileTask(Task):
     """Rows of a local file as items; see the module docstring for formats and seeds."""
 
-    def __init__(self, path: str | Path, question: str = "question", answer: str = "answer",
-                 id: str | None = None, format: str = "auto", verifier: str | None = None,
-                 domain: str | None = None, name: str | None = None,
-                 difficulty: str | None = None, split: str | None = None,
-                 lenient: bool = False):
-        if format not in FORMATS:
-            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {format!r}",
+    def __init__(self, path: str | Path, **settings: Any):
+        s = build(FileSettings, settings, locator(None),
+                  unknown="file: tasks have no setting {key!r}; known: {known}")
+        if s.format not in FORMATS:
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {s.format!r}",
                               field="format")
         self.path = Path(path).expanduser()
-        self.columns = {"question": question, "answer": answer, "id": id,
-                        "difficulty": difficulty}
-        self.name = name or f"file:{path}"
-        self.lenient = bool(lenient)
-        rows = read_rows(self.path, split)
+        self.columns = {"question": s.question, "answer": s.answer, "id": s.id,
+                        "difficulty": s.difficulty}
+        self.name = s.name or f"file:{path}"
+        self.lenient = s.lenient
+        rows = read_rows(self.path, s.split)
         if not rows:
             raise InputError("has no rows", file=str(self.path))
-        self.format = format if format != "auto" else self._detect(rows)
-        self.domain = domain or ("math" if self.format in ("gsm8k", "math") else "general")
-        self.verifier = verifier
+        self.format = s.format if s.format != "auto" else self._detect(rows)
+        self.domain = s.domain or ("math" if self.format in ("gsm8k", "math") else "general")
+        self.verifier = s.verifier
         self.items_by_row = [self._item(row) for row in rows]
         self._check_ids()
         self.by_difficulty: dict[int, list[int]] = {}

@@ -70,6 +70,16 @@ def get_task(name: str, **config: Any) -> Task:
                       field="task")
 
 
+def entry_field(exc: ConfigError, where: str, config: dict[str, Any], *,
+                name_key: str = "task") -> str:
+    """The field of a suite's or recipe's task entry ``where`` that a ``get_task`` error is
+    about: the setting (``tasks[1].config.max_digits``) when settings were given and the error
+    names one, else the task's name (``tasks[1].task``), so the caller can give its line."""
+    if exc.field == "task" or not config:
+        return f"{where}.{name_key}"
+    return f"{where}.config" + (f".{exc.field}" if exc.field else "")
+
+
 def family_names() -> list[str]:
     """Built-in procedural families, sorted."""
     return sorted(_FAMILIES)

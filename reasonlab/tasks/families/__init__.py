@@ -1,14 +1,8 @@
-"""Built-in procedural families. Each module registers its families with ``@register``."""
+"""Built-in procedural families. Every module of this package is imported here, and each
+registers its families with ``@register``: adding a family is adding one module."""
 
-from reasonlab.tasks.families import (  # noqa: F401  (importing registers the families)
-    algebra,
-    algorithmic,
-    arithmetic,
-    code,
-    countdown,
-    graphs,
-    knights,
-    logic,
-    number_theory,
-    strings,
-)
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
