@@ -192,7 +192,7 @@ def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = N
 
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
-    from reasonlab.tasks import get_task
+    from reasonlab.tasks import entry_field, get_task
     from reasonlab.verifiers import check_task
 
     fail = recipe.fail
@@ -218,7 +218,7 @@ def validate(recipe: Recipe) -> None:
             task = get_task(spec.name, **spec.config)
             check_task(task)
         except ConfigError as exc:
-            raise fail(f"{where}.{'config' if spec.config else 'name'}", exc.message) from None
+            raise fail(entry_field(exc, where, spec.config, name_key="name"), exc.message) from None
         spec.min_level = task.min_difficulty if spec.min_level is None else spec.min_level
         spec.max_level = task.max_difficulty if spec.max_level is None else spec.max_level
         spec.start_level = spec.min_level if spec.start_level is None else spec.start_level
