@@ -101,12 +101,12 @@ def component(name: str, *, config: type = NoConfig, default: float = 0.0,
 
     def register(fn: ScoreFn) -> ScoreFn:
         entry = Component(name, fn, config, float(default), check, judge)
-        taken = {key for other in _REGISTRY.values() if other.name != name
-                 for key in (other.name, *other.keys())}
+        # Every name and config key is one flat key of the block, so none may be taken twice.
+        taken = {key for other in _REGISTRY.values() for key in (other.name, *other.keys())}
         clash = sorted(taken & {name, *entry.keys()})
         if not name.isidentifier() or hasattr(RewardSpec, name) or clash:
             raise ValueError(f"reward component {name!r}: the name or a config key is taken "
-                             f"({', '.join(clash) or name})")
+                             f"({', '.join(clash) or name}); unregister() the old one first")
         _REGISTRY[name] = entry
         return fn
 
