@@ -180,8 +180,8 @@ def parse_suite(raw: Any, *, source: str, default_name: str = "suite",
 def _parse_entry(entry: Any, where: str, suite: Suite, fail) -> TaskEntry:
     """One ``tasks`` entry: its fields typed by ``TaskEntry``, then the task made with its
     config, so that unknown tasks, bad settings and impossible cells fail here."""
-    if isinstance(entry, str):   # "- addition": the task at every difficulty it is listed with
-        entry = {"task": entry}
+    if isinstance(entry, str):   # "- addition": read as {task: addition}, so the error
+        entry = {"task": entry}  # that follows says which difficulties it has
     if not isinstance(entry, dict):
         raise fail(where, f"must be a mapping with 'task' and 'difficulties', got {entry!r}")
     entry = {key: value for key, value in entry.items() if value is not None}
