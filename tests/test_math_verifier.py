@@ -86,7 +86,8 @@ def test_batch_keeps_order_and_statuses(math_verifier):
     assert [v.id for v in verdicts] == list("abcdefgh")
     assert [v.status for v in verdicts] == [
         "correct", "wrong", "unparsable", "unparsable", "error", "correct", "error", "error"]
-    assert "ValueError" in verdicts[7].detail  # a bad option spoils only its own verdict
+    # A mistyped option spoils only its own verdict, which names the field.
+    assert "meta.verify.max_answer_chars" in verdicts[7].detail
     assert "expected 3" in verdicts[1].detail
     assert "no <answer>" in verdicts[2].detail
     assert "timeout_s" in verdicts[6].detail

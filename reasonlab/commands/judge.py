@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, name):
             raise InputError("is required: reasonlab judge --judge ... --items F "
                              "--completions F", field=name)
-    items = {item.id: item for item in load_items(args.items)}
+    items = {item.id: item for item in load_items(args.items, also=("judge",))}
     cases = read_cases(args.completions, items)
     spec = read_text(args.spec, "spec") if args.spec else None
     judge = make_judge(args, args.mode, spec)
@@ -210,7 +210,7 @@ def run_audit(args: argparse.Namespace) -> int:
         raise InputError("the audit runs in reference or spec mode", field="mode")
     if args.n is not None and args.n < 1:
         raise InputError("must be at least 1", field="n")
-    items = load_items(args.items) if args.items else default_items(args.n or 8)
+    items = load_items(args.items, also=("judge",)) if args.items else default_items(args.n or 8)
     spec = read_text(args.spec, "spec") if args.spec else None
     mode = args.mode
     if mode == "auto":
@@ -251,11 +251,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
         pairs = [(Item.from_dict(r["item"]), r["completion"]) for r in read_records(args.data)]
     elif args.completions:
-        loaded = load_items(args.items)
+        loaded = load_items(args.items, also=("judge",))
         items = {item.id: item for item in loaded}
         pairs = [(c.item, c.completion) for c in read_cases(args.completions, items)]
     else:
-        pairs = synthesize(load_items(args.items))
+        pairs = synthesize(load_items(args.items, also=("judge",)))
     if not pairs:
         raise InputError("no item has an answer to calibrate against", file=args.items,
                          field="answer")

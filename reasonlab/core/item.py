@@ -91,12 +91,14 @@ class Item:
         )
 
 
-def load_items(path: str, *, check_verifier: Callable[[str], None] | None = None) -> list[Item]:
+def load_items(path: str, *, check_verifier: Callable[[str], None] | None = None,
+               check_item: Callable[[Item], None] | None = None) -> list[Item]:
     """Read an items JSONL file; duplicate ids are an error since verdicts match by id.
 
-    ``check_verifier`` raises ``InputError`` for a verifier spec nobody can run; the verifiers
-    layer passes its registry's check (``reasonlab.verifiers.load_items``), since the names
-    registered there are not known down here."""
+    ``check_verifier`` raises ``InputError`` for a verifier spec nobody can run, and
+    ``check_item`` for an item its verifiers cannot read (``meta.verify`` options); the
+    verifiers layer passes both (``reasonlab.verifiers.load_items``), since what is registered
+    there is not known down here. Their errors are located at the item's line."""
     from reasonlab.core.jsonl import read_jsonl
 
     items: list[Item] = []
@@ -113,6 +115,12 @@ def load_items(path: str, *, check_verifier: Callable[[str], None] | None = None
                 raise InputError(exc.message, file=str(path), line=number,
                                  field="verifier") from None
             checked.add(item.verifier)
+        if check_item is not None:
+            try:
+                check_item(item)
+            except InputError as exc:
+                raise type(exc)(exc.message, file=str(path), line=number,
+                                field=exc.field) from None
         if item.id in seen:
             raise InputError(f"duplicate id {item.id!r} (first on line {seen[item.id]})",
                              file=str(path), line=number, field="id")

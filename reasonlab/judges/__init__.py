@@ -9,6 +9,7 @@ group (pyproject.toml), which the verifier registry loads when a name is unknown
 
 from __future__ import annotations
 
+from reasonlab.judges.options import JudgeOptions
 from reasonlab.verifiers.base import register_verifier
 
 
@@ -20,7 +21,7 @@ def make_judge_verifier():
     return JudgeVerifier()
 
 
-register_verifier("judge", make_judge_verifier)
+register_verifier("judge", make_judge_verifier, options=JudgeOptions)
 
 
 def safety_example() -> dict[str, str]:

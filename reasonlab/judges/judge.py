@@ -23,6 +23,7 @@ from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, error, unparsable
 from reasonlab.judges.cache import CachedVote, VerdictCache, cache_key
 from reasonlab.judges.client import JudgeClient
+from reasonlab.judges.options import JudgeOptions
 from reasonlab.judges.parse import parse_verdict, score_of
 from reasonlab.judges.templates import (
     DEFAULT_CRITERIA,
@@ -33,7 +34,8 @@ from reasonlab.judges.templates import (
     template_named,
 )
 from reasonlab.models.base import SamplingParams
-from reasonlab.verifiers.base import options
+from reasonlab.verifiers.base import OptionsError
+from reasonlab.verifiers.options import verify_options
 from reasonlab.verifiers.rules import extract_for
 
 UNPARSABLE, ERROR = "unparsable", "error"
@@ -184,7 +186,10 @@ class Judge:
 
     def mode_for(self, case: Case) -> str | None:
         item, s = case.item, self.settings
-        mode = options(item).get("judge_mode") or s.mode
+        try:
+            mode = verify_options(item, JudgeOptions).judge_mode or s.mode
+        except OptionsError:
+            return None    # prepare reports it
         if mode != "auto":
             return mode if mode in MODES else None
         if case.other is not None:
@@ -198,15 +203,13 @@ class Judge:
     def prepare(self, index: int, case: Case) -> _Prepared | Verdict:
         """The filled prompt for a case, or the verdict the pre-filter reached without a call."""
         item, s = case.item, self.settings
-        opts = options(item)
+        opts = verify_options(item, JudgeOptions)
         mode = self.mode_for(case)
         if mode is None:
-            return error(item.id, f"nothing to judge against: item has no spec, rubric or answer "
-                                  f"(or meta.verify.judge_mode {opts.get('judge_mode')!r} is "
-                                  f"not one of {', '.join(MODES)})")
-        see = bool(opts.get("see_reasoning", s.see_reasoning))
-        scale = int(opts.get("scale", s.scale))
-        pass_score = float(opts.get("pass_score", s.pass_score))
+            return error(item.id, "nothing to judge against: item has no spec, rubric or answer")
+        see = s.see_reasoning if opts.see_reasoning is None else opts.see_reasoning
+        scale = s.scale if opts.scale is None else opts.scale
+        pass_score = s.pass_score if opts.pass_score is None else opts.pass_score
         shown, why = final_section(item, case.completion, see, mode == "reference")
         if shown is None and s.prefilter and mode != "pairwise":
             return unparsable(item.id, f"pre-filter: {why}; judge not called")
@@ -340,8 +343,10 @@ class Judge:
         for index, case in enumerate(cases):
             try:
                 prep = self.prepare(index, case)
+            except OptionsError as exc:  # e.g. meta.verify.scale "ten"
+                prep = error(case.item.id, f"judge: {exc}")
             except (ValueError, TypeError, KeyError) as exc:
-                # e.g. meta.verify.scale "ten": this item's error, not the batch's
+                # this item's error, not the batch's
                 prep = error(case.item.id, f"cannot build the judge prompt: "
                                            f"{type(exc).__name__}: {exc}")
             if isinstance(prep, Verdict):

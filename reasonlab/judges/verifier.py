@@ -16,8 +16,10 @@ from pathlib import Path
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, error
 from reasonlab.judges.judge import Case, Judge, JudgeSettings
+from reasonlab.judges.options import JudgeOptions
 from reasonlab.judges.templates import template_versions
-from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.base import OptionsError, Verifier
+from reasonlab.verifiers.options import verify_options
 
 ENV_ENDPOINT = "REASONLAB_JUDGE"
 ENV_CACHE = "REASONLAB_JUDGE_CACHE"
@@ -28,6 +30,7 @@ class JudgeVerifier(Verifier):
 
     name = "judge"
     version = "1"
+    options_type = JudgeOptions
 
     def __init__(self, endpoint: str | None = None, settings: JudgeSettings | None = None,
                  cache: str | Path | None = None, **client_options):
@@ -45,7 +48,8 @@ class JudgeVerifier(Verifier):
         return self._judges[endpoint]
 
     def endpoint_for(self, item: Item) -> str | None:
-        return options(item).get("judge") or self.endpoint or os.environ.get(ENV_ENDPOINT)
+        return (verify_options(item, JudgeOptions).judge or self.endpoint
+                or os.environ.get(ENV_ENDPOINT))
 
     def check(self, item: Item, completion: str) -> Verdict:
         return self.check_many([(item, completion)])[0]
@@ -54,7 +58,10 @@ class JudgeVerifier(Verifier):
         results: list[Verdict | None] = [None] * len(pairs)
         groups: dict[str | None, list[int]] = {}
         for index, (item, _) in enumerate(pairs):
-            groups.setdefault(self.endpoint_for(item), []).append(index)
+            try:
+                groups.setdefault(self.endpoint_for(item), []).append(index)
+            except OptionsError as exc:  # this item's error, not the batch's
+                results[index] = error(item.id, f"judge verifier: {exc}")
         for endpoint, indices in groups.items():
             if endpoint is None:
                 for i in indices:

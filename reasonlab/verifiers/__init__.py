@@ -4,6 +4,7 @@ name, or a weighted mix such as ``"0.9*math+0.1*format"``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from reasonlab.core.answer import Extraction, extract_answer
 from reasonlab.core.errors import ConfigError
@@ -23,6 +24,7 @@ from reasonlab.verifiers.compose import WeightedVerifier, parse_spec
 from reasonlab.verifiers.countdown import CountdownVerifier
 from reasonlab.verifiers.gym import GymVerifier
 from reasonlab.verifiers.math import MathVerifier
+from reasonlab.verifiers.options import check_options, verify_options
 from reasonlab.verifiers.rules import ExactVerifier, FormatVerifier, NumericVerifier
 
 # Built-in verifiers, one line each (name as items write it in their ``verifier`` field).
@@ -57,10 +59,15 @@ def check_spec(spec: str) -> None:
                               field="verifier")
 
 
-def load_items(path: str) -> list[Item]:
-    """Read an items JSONL file, refusing an item whose ``verifier`` names no registered
-    verifier (file, line and field): otherwise its every completion would end as ``error``."""
-    return _load_items(path, check_verifier=check_spec)
+def load_items(path: str, *, also: Iterable[str] = ()) -> list[Item]:
+    """Read an items JSONL file, refusing (file, line and field) an item whose ``verifier``
+    names no registered verifier, or whose ``meta.verify`` holds a key none of its verifiers
+    reads or a value of the wrong type: otherwise its every completion would end as ``error``,
+    or a typo would silently change nothing. ``also`` names verifiers a command runs instead of
+    the items' own (``reasonlab judge``: ``judge``), whose options the items may carry too."""
+    extra = [name for spec in also for _, name in parse_spec(spec)]
+    return _load_items(path, check_verifier=check_spec,
+                       check_item=partial(check_options, also=extra))
 
 
 def check_task(task) -> None:
@@ -130,6 +137,6 @@ def verifier_versions(specs: Iterable[str]) -> dict[str, str]:
 
 
 __all__ = ["STATUSES", "Extraction", "Verdict", "Verifier", "WeightedVerifier", "check_spec",
-           "check_task", "close_all", "load_items",
+           "check_task", "close_all", "load_items", "check_options", "verify_options",
            "extract_answer", "get_verifier", "make_verifier", "register_verifier", "safe_check",
            "verifier_names", "verifier_versions", "verify", "verify_many"]

@@ -5,17 +5,22 @@ from __future__ import annotations
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, error
 
 
-def options(item: Item) -> dict[str, Any]:
-    """Per-item verifier settings live in ``item.meta["verify"]`` (e.g. ``{"lenient": true}``)."""
-    opts = item.meta.get("verify") or {}
-    return opts if isinstance(opts, dict) else {}
+class OptionsError(ConfigError):
+    """An item's ``meta.verify`` holds a key no verifier of its spec reads, or a value of the
+    wrong type: that item's ``error`` verdict (or, when items are loaded, a located refusal)."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The per-item options of a verifier that reads none (``format``)."""
 
 
 class Verifier(ABC):
@@ -24,6 +29,8 @@ class Verifier(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    # The dataclass of the ``meta.verify`` keys this verifier reads (see verifiers/options.py).
+    options_type: ClassVar[type] = NoOptions
 
     @abstractmethod
     def check(self, item: Item, completion: str) -> Verdict:
@@ -41,9 +48,15 @@ class Verifier(ABC):
 
 
 def safe_check(verifier: Verifier, item: Item, completion: str) -> Verdict:
-    """A crash is an ``error`` verdict naming the exception, never a silent ``wrong``."""
+    """A crash is an ``error`` verdict naming the exception, never a silent ``wrong``; so are
+    ``meta.verify`` options the verifier cannot read, even by one that reads none."""
+    from reasonlab.verifiers.options import verify_options
+
     try:
+        verify_options(item, verifier.options_type)
         verdict = verifier.check(item, completion)
+    except OptionsError as exc:
+        return error(item.id, f"{verifier.name} verifier: {exc}")
     except Exception as exc:  # noqa: BLE001  (the whole point: report, don't propagate)
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return error(item.id, f"{verifier.name} verifier crashed: {type(exc).__name__}: {exc} "
@@ -55,15 +68,27 @@ def safe_check(verifier: Verifier, item: Item, completion: str) -> Verdict:
 
 
 _FACTORIES: dict[str, Callable[[], Verifier]] = {}
+_OPTIONS: dict[str, type] = {}
 
 
-def register_verifier(name: str, factory: Callable[[], Verifier]) -> None:
-    """Register a verifier under the name items put in their ``verifier`` field."""
+def register_verifier(name: str, factory: Callable[[], Verifier],
+                      options: type | None = None) -> None:
+    """Register a verifier under the name items put in their ``verifier`` field. ``options`` is
+    the dataclass of the ``meta.verify`` keys it reads (default: the factory's
+    ``options_type``), so that items can be checked without building the verifier."""
     if name in _FACTORIES:
         raise ValueError(f"verifier {name!r} is already registered")
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"verifier name {name!r} must be alphanumeric (with - or _)")
     _FACTORIES[name] = factory
+    _OPTIONS[name] = options or getattr(factory, "options_type", NoOptions)
+
+
+def options_type(name: str) -> type | None:
+    """The options dataclass of the verifier registered as ``name``; None for an unknown name."""
+    if name not in _FACTORIES:
+        load_plugins()
+    return _OPTIONS.get(name)
 
 
 # Packages above this layer (the judges) and third-party packages register verifiers by

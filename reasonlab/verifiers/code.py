@@ -35,12 +35,18 @@ from reasonlab.sandbox.checks import (
     replay_job,
 )
 from reasonlab.sandbox.values import normalize_output
-from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.base import Verifier
+from reasonlab.verifiers.options import verify_options
 
 _FENCE = re.compile(r"```python[^\n`]*\n(.*?)```", re.DOTALL)
 MAX_PROGRAM_CHARS = 100_000
 DEFAULT_TIME_LIMIT = 2.0
 MAX_TIME_LIMIT = 60.0
+
+
+@dataclass(frozen=True)
+class CodeOptions:
+    time_limit: float = DEFAULT_TIME_LIMIT  # seconds per test; the item's own time_limit wins
 
 
 def extract_program(completion: str) -> tuple[str | None, str]:
@@ -104,7 +110,7 @@ def code_spec(item: Item) -> CodeSpec:
     if not isinstance(setup, str):
         raise ConfigError(f"must be Python source text, got {type(setup).__name__}",
                           field="setup")
-    limit = extra.get("time_limit", options(item).get("time_limit", DEFAULT_TIME_LIMIT))
+    limit = extra.get("time_limit", verify_options(item, CodeOptions).time_limit)
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not (
             0 < limit <= MAX_TIME_LIMIT):
         raise ConfigError(f"must be seconds in (0, {MAX_TIME_LIMIT:g}], got {limit!r}",
@@ -274,6 +280,7 @@ class CodeVerifier(Verifier):
 
     name = "code"
     version = "1"
+    options_type = CodeOptions
 
     def __init__(self, pool: SandboxPool | None = None):
         self._pool = pool

@@ -15,6 +15,7 @@ from fractions import Fraction
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
 from reasonlab.verifiers.base import Verifier
+from reasonlab.verifiers.options import ExtractOptions
 from reasonlab.verifiers.rules import extract_for
 
 # Longer than any honest answer (a dozen numbers and their operators); bounds the parse.
@@ -116,6 +117,7 @@ class CountdownVerifier(Verifier):
 
     name = "countdown"
     version = "1"
+    options_type = ExtractOptions
 
     def check(self, item: Item, completion: str) -> Verdict:
         numbers, target = item.meta.get("numbers"), item.meta.get("target")

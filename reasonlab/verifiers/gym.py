@@ -14,7 +14,8 @@ from typing import Any
 
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
-from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.base import Verifier
+from reasonlab.verifiers.options import GymOptions, verify_options
 from reasonlab.verifiers.rules import extract_for
 
 # What a scorer raises when it cannot parse an answer; anything else stays an `error` verdict.
@@ -25,6 +26,7 @@ _ANSWER_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeEr
 class GymVerifier(Verifier):
     name = "gym"
     version = "1"
+    options_type = GymOptions
 
     def check(self, item: Item, completion: str) -> Verdict:
         from reasonlab.tasks import gym
@@ -56,7 +58,7 @@ class GymVerifier(Verifier):
         if raw >= 1.0:
             return correct(item.id, got.text)
         detail = f"gym score {raw:.4g}"
-        if options(item).get("partial_credit", False):
+        if verify_options(item, GymOptions).partial_credit:
             return Verdict(item.id, min(1.0, max(0.0, raw)), "wrong", got.text, detail)
         return wrong(item.id, got.text, detail + " (partial credit off)" if raw > 0 else detail)
 

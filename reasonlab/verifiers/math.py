@@ -26,8 +26,9 @@ from typing import Any
 
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, correct, error, timeout, unparsable, wrong
-from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.base import OptionsError, Verifier
 from reasonlab.verifiers.math_guards import as_latex, guard
+from reasonlab.verifiers.options import MathOptions, verify_options
 from reasonlab.verifiers.rules import extract_for
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -41,6 +42,7 @@ class MathVerifier(Verifier):
 
     name = "math"
     version = "1"
+    options_type = MathOptions
 
     def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                  chunk_size: int = 16, memory_mb: int | None = 2048):
@@ -71,6 +73,8 @@ class MathVerifier(Verifier):
         for index, (item, completion) in enumerate(pairs):
             try:
                 verdict, payload, deadline = self._prepare(item, completion)
+            except OptionsError as exc:
+                verdict = error(item.id, f"math verifier: {exc}")
             except Exception as exc:  # noqa: BLE001  (one bad item spoils only its own verdict)
                 verdict = error(item.id, f"math verifier crashed: {type(exc).__name__}: {exc}")
             if verdict is not None:
@@ -98,10 +102,9 @@ class MathVerifier(Verifier):
         none = ("", "")
         if item.answer is None or not item.answer.strip():
             return error(item.id, "item has no reference answer to compare with"), none, 0.0
-        limit = options(item).get("timeout_s", self.timeout_s)
-        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
-            return error(item.id, f"meta.verify.timeout_s must be a positive number, got "
-                                  f"{limit!r}"), none, 0.0
+        limit = verify_options(item, MathOptions).timeout_s
+        if limit is None:
+            limit = self.timeout_s
         got = extract_for(item, completion)
         if not got.ok:
             return unparsable(item.id, got.reason), none, 0.0

@@ -7,7 +7,6 @@ import math
 import re
 
 from reasonlab.core.answer import (
-    MAX_ANSWER_CHARS,
     NUMBER,
     Extraction,
     extract_answer,
@@ -16,15 +15,15 @@ from reasonlab.core.answer import (
 )
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, correct, error, unparsable, wrong
-from reasonlab.verifiers.base import Verifier, options
+from reasonlab.verifiers.base import Verifier
+from reasonlab.verifiers.options import ExactOptions, ExtractOptions, NumericOptions, verify_options
 
 
 def extract_for(item: Item, completion: str) -> Extraction:
     """Extraction with the item's opt-ins (``lenient``, ``boxed``, ``max_answer_chars``)."""
-    opts = options(item)
-    return extract_answer(completion, lenient=bool(opts.get("lenient", False)),
-                          boxed=bool(opts.get("boxed", item.meta.get("source") == "math")),
-                          max_chars=int(opts.get("max_answer_chars", MAX_ANSWER_CHARS)))
+    opts = verify_options(item, ExtractOptions)
+    return extract_answer(completion, lenient=opts.lenient, boxed=opts.boxed_for(item),
+                          max_chars=opts.max_answer_chars)
 
 
 class ExactVerifier(Verifier):
@@ -32,6 +31,7 @@ class ExactVerifier(Verifier):
 
     name = "exact"
     version = "1"
+    options_type = ExactOptions
 
     def check(self, item: Item, completion: str) -> Verdict:
         if item.answer is None:
@@ -40,7 +40,7 @@ class ExactVerifier(Verifier):
         if not got.ok:
             return unparsable(item.id, got.reason)
         want, have = normalize_whitespace(item.answer), normalize_whitespace(got.text)
-        if options(item).get("ignore_case", False):
+        if verify_options(item, ExactOptions).ignore_case:
             want, have = want.casefold(), have.casefold()
         if have == want:
             return correct(item.id, got.text)
@@ -52,6 +52,7 @@ class NumericVerifier(Verifier):
 
     name = "numeric"
     version = "1"
+    options_type = NumericOptions
 
     def check(self, item: Item, completion: str) -> Verdict:
         if item.answer is None:
@@ -66,10 +67,9 @@ class NumericVerifier(Verifier):
         if have is None:
             many = len(NUMBER.findall(got.text)) > 1
             return wrong(item.id, got.text, "several candidates" if many else "not a number")
-        opts = options(item)
-        close = have == want or math.isclose(
-            float(have), float(want), rel_tol=float(opts.get("rel_tol", 1e-6)),
-            abs_tol=float(opts.get("abs_tol", 1e-9)))
+        opts = verify_options(item, NumericOptions)
+        close = have == want or math.isclose(float(have), float(want), rel_tol=opts.rel_tol,
+                                             abs_tol=opts.abs_tol)
         if close:
             return correct(item.id, got.text)
         return wrong(item.id, got.text, f"expected {item.answer}")
