@@ -17,19 +17,26 @@ __all__ = ["Generation", "Model", "SamplingParams", "load_model"]
 
 
 def load_model(spec: str, **options) -> Model:
-    """Open the backend ``spec`` names; ``options`` go to that backend's constructor."""
+    """Open the backend ``spec`` names; ``options`` go to that backend's constructor, whose
+    keyword-only parameters declare them: an unknown option or a value of the wrong type is a
+    ``ConfigError`` naming it, before any model loads."""
+    from reasonlab.models.options import check_options
+
     if spec.startswith("openai:"):
         from reasonlab.models.openai_client import OpenAIModel
 
+        options = check_options(OpenAIModel, options, "the openai: backend")
         return OpenAIModel.from_spec(spec, **options)
     if spec.startswith("vllm:"):
         from reasonlab.models.vllm_backend import VLLMModel
 
+        options = check_options(VLLMModel, options, "the vllm: backend")
         return VLLMModel(spec.removeprefix("vllm:"), **options)
+    from reasonlab.models.local import LocalModel
+
+    options = check_options(LocalModel, options, "a local model folder")
     path = Path(spec)
     if not path.exists():
         raise InputError("no such model folder (expected a local checkpoint folder, "
                          "openai:BASE_URL#MODEL or vllm:PATH)", file=spec, field="model")
-    from reasonlab.models.local import LocalModel
-
     return LocalModel(path, **options)

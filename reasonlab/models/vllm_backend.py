@@ -29,6 +29,15 @@ def import_vllm():
 class VLLMModel(Model):
     """``vllm.LLM`` behind the reasonlab :class:`Model` interface."""
 
+    # Options past the declared ones go to ``vllm.LLM`` (``load_model`` checks their names).
+    passthrough_what = "a vllm.EngineArgs field"
+
+    @classmethod
+    def passthrough_options(cls) -> list[str]:
+        import dataclasses
+
+        return [f.name for f in dataclasses.fields(import_vllm().EngineArgs) if f.name != "model"]
+
     def __init__(self, path: str, *, chat_template: bool = False, progress: bool = True,
                  **engine_options):
         vllm = import_vllm()
