@@ -62,7 +62,7 @@ def run(quick: bool = False) -> list[Result]:
                 import torch
 
                 torch.set_num_threads(restore)
-    note = f"{summary['samples']} samples x {suite.max_tokens} tokens, tiny model, batch {batch}"
+    note = f"{summary.samples} samples x {suite.max_tokens} tokens, tiny model, batch {batch}"
     return [
         Result("eval_generalization_wall", end - start, "s", model.seconds, "<= 180",
                target_on="value", note=note + "; includes loading the model"),

@@ -11,18 +11,19 @@ import argparse
 import json
 from pathlib import Path
 
+from reasonlab.core.summary import read_summary
 from reasonlab.evaluate.summary import is_correct, is_decided, thinks
 
 
 def cells(folder: Path) -> str:
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = read_summary(folder)
     out = []
-    for task, block in summary["tasks"].items():
-        for level, cell in block["by_difficulty"].items():
-            acc = "n/a" if cell["accuracy"] is None else f"{100 * cell['accuracy']:.0f}%"
-            rate = "n/a" if cell["think_rate"] is None else f"{cell['think_rate']:.2f}"
+    for task, block in summary.tasks.items():
+        for level, cell in block.by_difficulty.items():
+            acc = "n/a" if cell.accuracy is None else f"{100 * cell.accuracy:.0f}%"
+            rate = "n/a" if cell.think_rate is None else f"{cell.think_rate:.2f}"
             out.append(f"{task} d{level} {acc} think {rate}")
-        rho = block.get("spearman_tokens_difficulty")
+        rho = block.spearman_tokens_difficulty
         if rho is not None:
             out.append(f"{task} rho(tokens, difficulty) {rho:.2f}")
     return "; ".join(out)

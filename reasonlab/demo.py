@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from reasonlab.core.summary import Cell, Summary, TaskSummary, summary_path
+
 WARM_START, RL_RECIPE = "sft-tiny-habit", "rl-tiny"
 TRAINED_TASKS = ["addition"]                # RL-trained
 RL_LEVELS = (1, 2, 3)                       # the RL recipe's curriculum range (rl-tiny)
@@ -84,14 +86,14 @@ def warm_start_recipe(size: Size, seed: int, suite_file: Path):
     return recipe
 
 
-def _evaluate(model: Path, suite: Any, out: Path) -> dict[str, Any]:
+def _evaluate(model: Path, suite: Any, out: Path) -> Summary:
     """``run_eval`` that stops the demo, rather than report gains, when samples failed to
     generate: a rerun of the demo retries them (eval runs resume)."""
     from reasonlab.evaluate.runner import EvalIncomplete, run_eval
 
     summary = run_eval(str(model), suite, out, batch_size=64)
-    if summary.get("generation_errors") or not summary.get("complete", True):
-        raise EvalIncomplete(f"{summary.get('generation_errors', 0)} samples failed to generate "
+    if summary.generation_errors or not summary.complete:
+        raise EvalIncomplete(f"{summary.generation_errors or 0} samples failed to generate "
                              f"in {out} (see 'error' in its samples.jsonl); rerun the demo to "
                              "retry them")
     return summary
@@ -168,10 +170,9 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
             "rl_recipe": RL_RECIPE,
             "runs": {"skill": "skill", "base": "base", "rl": "rl", "sft_train": "sft",
                      "rl_train": "rl-train"},
-            "gain": {name: gain(base["tasks"][name], rl["tasks"][name])
-                     for name in TRAINED_TASKS},
-            "think_rate": {name: {role: s["tasks"][name].get("think_rate")
-                                  for role, s in runs.items()} for name in rl["tasks"]},
+            "gain": {name: gain(base.tasks[name], rl.tasks[name]) for name in TRAINED_TASKS},
+            "think_rate": {name: {role: s.tasks[name].think_rate for role, s in runs.items()}
+                           for name in rl.tasks},
             "transfer": transfer(base, rl, trained_tasks=TRAINED_TASKS),
             "report": "report.html"}
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
@@ -184,24 +185,24 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     print_table(runs)
     for name, g in demo["gain"].items():
         print(gain_line(name, g))
-    print(f"\nwrote {out}/report.html, {out}/demo.json, {out}/base/summary.json, "
-          f"{out}/rl/summary.json ({demo['wall_s']:.0f}s in all)")
+    print(f"\nwrote {out}/report.html, {out}/demo.json, {summary_path(out / 'base')}, "
+          f"{summary_path(out / 'rl')} ({demo['wall_s']:.0f}s in all)")
     return 0
 
 
-def gain(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def gain(before: TaskSummary, after: TaskSummary) -> dict[str, Any]:
     """RL's gain on one task: points, both 95% intervals, whether they are disjoint, and
     whether it meets the demo's promise (``TARGET_POINTS`` with disjoint intervals). Points are
     null when either accuracy is undefined (no decided sample)."""
-    defined = before.get("ci95") and after.get("ci95")
-    (b_lo, b_hi), (a_lo, a_hi) = (before["ci95"], after["ci95"]) if defined else \
+    defined = before.ci95 and after.ci95
+    (b_lo, b_hi), (a_lo, a_hi) = (before.ci95, after.ci95) if defined else \
         ((None, None), (None, None))
-    points = round(100 * (after["accuracy"] - before["accuracy"]), 1) if defined else None
+    points = round(100 * (after.accuracy - before.accuracy), 1) if defined else None
     disjoint = bool(defined) and (a_lo > b_hi or b_lo > a_hi)
-    return {"base": before["accuracy"], "rl": after["accuracy"], "points": points,
-            "base_ci95": before.get("ci95"), "rl_ci95": after.get("ci95"),
-            "n_base": before["n"], "n_rl": after["n"],
-            "think_rate_base": before.get("think_rate"), "think_rate_rl": after.get("think_rate"),
+    return {"base": before.accuracy, "rl": after.accuracy, "points": points,
+            "base_ci95": before.ci95, "rl_ci95": after.ci95,
+            "n_base": before.n, "n_rl": after.n,
+            "think_rate_base": before.think_rate, "think_rate_rl": after.think_rate,
             "intervals_disjoint": disjoint,
             "meets_target": disjoint and points >= TARGET_POINTS}
 
@@ -221,7 +222,7 @@ def group_of(task: str) -> str:
     return next((GROUP_LABELS[g] for g, names in GROUPS.items() if task in names), "other")
 
 
-def print_table(runs: dict[str, dict[str, Any]]) -> None:
+def print_table(runs: dict[str, Summary]) -> None:
     """Accuracy (95% intervals) and think rate per task x difficulty, for every evaluated
     model (skill -> base -> rl), grouped by what training each task saw."""
     names = list(runs)
@@ -230,24 +231,28 @@ def print_table(runs: dict[str, dict[str, Any]]) -> None:
           + f"{'change':>8}   think rate " + " -> ".join(names))
     for group, tasks in GROUPS.items():
         for name in tasks:
-            for level in sorted(rl["tasks"].get(name, {}).get("by_difficulty", {}), key=int):
-                cells = [r["tasks"].get(name, {}).get("by_difficulty", {}).get(level)
-                         for r in runs.values()]
+            for level in sorted(_cells(rl, name), key=int):
+                cells = [_cells(r, name).get(level) for r in runs.values()]
                 if any(c is None for c in cells):
                     continue
-                last, prior = cells[-1]["accuracy"], cells[-2]["accuracy"]
+                last, prior = cells[-1].accuracy, cells[-2].accuracy
                 change = "n/a" if last is None or prior is None else f"{100 * (last - prior):+.1f}"
-                think = " -> ".join(_rate(c.get("think_rate")) for c in cells)
+                think = " -> ".join(_rate(c.think_rate) for c in cells)
                 print(f"{GROUP_LABELS[group]:<15}{name:<16}{level:>4}"
                       + "".join(f"{_cell(c):>17}" for c in cells) + f"{change:>8}   {think}")
+
+
+def _cells(summary: Summary, task: str) -> dict[str, Cell]:
+    block = summary.tasks.get(task)
+    return block.by_difficulty if block is not None else {}
 
 
 def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _cell(cell: dict[str, Any]) -> str:
-    if cell.get("accuracy") is None:
+def _cell(cell: Cell) -> str:
+    if cell.accuracy is None:
         return "n/a"
-    lo, hi = cell["ci95"]
-    return f"{100 * cell['accuracy']:.0f}% [{100 * lo:.0f},{100 * hi:.0f}]"
+    lo, hi = cell.ci95
+    return f"{100 * cell.accuracy:.0f}% [{100 * lo:.0f},{100 * hi:.0f}]"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import yaml
 
+from reasonlab.core.summary import Summary, TaskSummary
 from reasonlab.demo import (
     GROUPS,
     HELD_OUT_TASKS,
@@ -49,15 +50,19 @@ def test_suite_and_recipes_share_the_addition_trace(tmp_path):
     assert item.teacher.split("\n")[-3] == f"so the sum is {item.answer}"
 
 
+def task(**block) -> TaskSummary:
+    return TaskSummary.from_dict(block)
+
+
 def test_gain_reads_disjoint_intervals():
-    base = {"accuracy": 0.30, "ci95": [0.24, 0.36], "n": 240}
-    better = {"accuracy": 0.55, "ci95": [0.49, 0.61], "n": 240}
-    close = {"accuracy": 0.38, "ci95": [0.32, 0.44], "n": 240}
+    base = task(accuracy=0.30, ci95=[0.24, 0.36], n=240)
+    better = task(accuracy=0.55, ci95=[0.49, 0.61], n=240)
+    close = task(accuracy=0.38, ci95=[0.32, 0.44], n=240)
     g = gain(base, better)
     assert g["points"] == 25.0 and g["intervals_disjoint"] and g["n_rl"] == 240
     assert g["meets_target"]
     # +16 points whose intervals overlap is not the promised gain.
-    assert not gain(base, {"accuracy": 0.46, "ci95": [0.35, 0.57], "n": 80})["meets_target"]
+    assert not gain(base, task(accuracy=0.46, ci95=[0.35, 0.57], n=80))["meets_target"]
     assert not gain(base, close)["intervals_disjoint"]
     assert gain(better, base)["intervals_disjoint"]      # a drop is reported, not hidden
     assert gain(better, base)["points"] == -25.0
@@ -84,7 +89,8 @@ def test_table_shows_every_model_and_its_think_rate(capsys):
     def run(acc, think):
         cell = {"accuracy": acc, "ci95": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)],
                 "think_rate": think}
-        return {"tasks": {"addition": {"by_difficulty": {"1": cell, "2": cell}}}}
+        return Summary.from_dict({"tasks": {"addition": {"by_difficulty": {"1": cell,
+                                                                            "2": cell}}}})
 
     print_table({"skill": run(0.8, 1.0), "base": run(0.05, 0.0), "rl": run(0.7, 0.98)})
     out = capsys.readouterr().out.splitlines()
@@ -93,7 +99,8 @@ def test_table_shows_every_model_and_its_think_rate(capsys):
     assert "+65.0" in out[2] and out[2].endswith("1.00 -> 0.00 -> 0.98")
     undecided = {"accuracy": None, "ci95": None, "think_rate": None}
     print_table({"base": run(0.05, 0.0),
-                 "rl": {"tasks": {"addition": {"by_difficulty": {"1": undecided}}}}})
+                 "rl": Summary.from_dict(
+                     {"tasks": {"addition": {"by_difficulty": {"1": undecided}}}})})
     row = capsys.readouterr().out.splitlines()[2]
     assert row.split()[-6:] == ["[0,15]", "n/a", "n/a", "0.00", "->", "n/a"]
 
@@ -101,7 +108,6 @@ def test_table_shows_every_model_and_its_think_rate(capsys):
 def test_gain_of_an_undefined_accuracy_is_null_not_zero():
     from reasonlab.demo import gain_line
 
-    g = gain({"accuracy": 0.1, "ci95": [0.05, 0.2], "n": 80},
-             {"accuracy": None, "ci95": None, "n": 0})
+    g = gain(task(accuracy=0.1, ci95=[0.05, 0.2], n=80), task(accuracy=None, ci95=None, n=0))
     assert g["points"] is None and not g["meets_target"] and not g["intervals_disjoint"]
     assert "n/a" in gain_line("addition", g)

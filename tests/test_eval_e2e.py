@@ -143,7 +143,7 @@ def test_resume_refuses_changed_settings_and_rerun_is_a_no_op(model_dir, tmp_pat
     again = run_eval(str(model_dir), load_suite(str(suite_file)), out, progress=False,
                      batch_size=3)    # batch size is not material
     assert (out / "samples.jsonl").read_bytes() == before
-    assert again["overall"] == first["overall"]
+    assert again.overall == first.overall
     with pytest.raises(ConfigError) as info:
         run_eval(str(model_dir), load_suite(str(suite_file), max_tokens=40), out,
                  progress=False)
@@ -156,7 +156,7 @@ def test_small_local_models_generate_on_one_thread_then_restore(model_dir, tmp_p
     suite = load_suite(str(write_suite(tmp_path / "t.yaml", items=1, max_tokens=4)))
     before = torch.get_num_threads()
     summary = run_eval(str(model_dir), suite, tmp_path / "run", progress=False)
-    assert summary["model"]["parameters"] < 20_000_000
+    assert summary.model["parameters"] < 20_000_000
     assert torch.get_num_threads() == before
 
 
@@ -167,8 +167,8 @@ def test_budget_forcing_sweep_and_token_confidence(model_dir, tmp_path):
                              template="{prompt}\n<think>", thinking_budgets=[12, 24])
     out = tmp_path / "run"
     summary = run_eval(str(model_dir), load_suite(str(suite_file)), out, progress=False)
-    curve = summary["scaling"]["thinking_budget"]
-    assert [p["thinking_budget"] for p in curve] == [12, 24, None]
+    curve = summary.scaling.thinking_budget
+    assert [p.thinking_budget for p in curve] == [12, 24, None]
     for budget in (12, 24):
         rows = read_samples(out / f"budget-{budget}" / "samples.jsonl")
         assert len(rows) == 8
@@ -177,8 +177,8 @@ def test_budget_forcing_sweep_and_token_confidence(model_dir, tmp_path):
         assert all(r["thinking_budget"] == budget for r in rows)
         assert json.loads((out / f"budget-{budget}" / "summary.json").read_text())[
             "thinking_budget"] == budget
-    point = {p["thinking_budget"]: p for p in curve}
-    assert point[12]["mean_thinking_tokens"] <= 12 < point[None]["mean_thinking_tokens"]
+    point = {p.thinking_budget: p for p in curve}
+    assert point[12].mean_thinking_tokens <= 12 < point[None].mean_thinking_tokens
     forced = read_samples(out / "budget-12" / "samples.jsonl")
     with_conf = [r for r in forced if r["confidence"] is not None]
     assert with_conf and all(r["confidence_source"] == "tokens" for r in with_conf)
@@ -190,10 +190,10 @@ def test_samples_curve(model_dir, tmp_path):
     suite_file = write_suite(tmp_path / "k.yaml", samples=4, items=1, temperature=1.0)
     base = tmp_path / "base"
     summary = run_eval(str(model_dir), load_suite(str(suite_file)), base, progress=False)
-    curve = summary["scaling"]["samples"]
-    assert curve["k"] == [1, 2, 4] and curve["items"] == [4, 4, 4]
-    assert curve["pass_at_k"][0] == pytest.approx(summary["overall"]["accuracy"])
-    assert curve["pass_at_k"] == sorted(curve["pass_at_k"])          # more samples, more passes
+    curve = summary.scaling.samples
+    assert curve.k == [1, 2, 4] and curve.items == [4, 4, 4]
+    assert curve.pass_at_k[0] == pytest.approx(summary.overall.accuracy)
+    assert curve.pass_at_k == sorted(curve.pass_at_k)          # more samples, more passes
 
 
 def sums_file(path: Path, sums: list[tuple[int, int]]) -> Path:
@@ -216,18 +216,18 @@ def test_taught_model_accuracy_confidence_and_transfer(model_dir, format_model_d
     trained = run_eval(str(format_model_dir), suite, tmp_path / "trained", progress=False)
     rows = read_samples(tmp_path / "trained" / "samples.jsonl")
     assert all(r["verdict"]["parsed"] == "7" for r in rows)
-    assert trained["tasks"][f"file:{in_domain}"]["accuracy"] == 0.5
-    assert trained["tasks"][f"file:{other}"]["accuracy"] == 0.25
+    assert trained.tasks[f"file:{in_domain}"].accuracy == 0.5
+    assert trained.tasks[f"file:{other}"].accuracy == 0.25
     assert all(r["confidence_source"] == "tokens" and 0 < r["confidence"] <= 1 for r in rows)
     assert all(r["thinking_tokens"] > 0 for r in rows)
-    cal = trained["calibration"]
-    assert cal["n"] == 8 and cal["rms_hle"] is None          # fewer than HLE's 100 per bin
-    assert cal["by_source"]["tokens"]["n"] == 8 and cal["by_source"]["verbalized"]["n"] == 0
+    cal = trained.calibration
+    assert cal.n == 8 and cal.rms_hle is None          # fewer than HLE's 100 per bin
+    assert cal.by_source["tokens"].n == 8 and cal.by_source["verbalized"].n == 0
     confidence = [r["confidence"] for r in rows]
     correct = [r["verdict"]["status"] == "correct" for r in rows]
-    assert cal["brier"] == pytest.approx(
+    assert cal.brier == pytest.approx(
         sum((c - k) ** 2 for c, k in zip(confidence, correct, strict=True)) / 8)
-    assert trained["overall"]["reflection_per_1k"] == 0.0   # "Let me add." is no reflection
+    assert trained.overall.reflection_per_1k == 0.0   # "Let me add." is no reflection
 
     base = tmp_path / "base"
     run_eval(str(model_dir), suite, base, progress=False)
@@ -247,7 +247,7 @@ def test_taught_model_accuracy_confidence_and_transfer(model_dir, format_model_d
     # The same through `eval --baseline`: the finished run is re-summarized, not regenerated.
     again = run_eval(str(format_model_dir), suite, tmp_path / "trained", progress=False,
                      baseline=str(base), trained_tasks=[f"file:{in_domain}"])
-    assert again["transfer"]["tasks"] == result["tasks"]
+    assert again.to_dict()["transfer"]["tasks"] == result["tasks"]
     assert json.loads((tmp_path / "trained" / "summary.json").read_text())["transfer"]
     assert cli_main(["eval", "transfer", str(base), str(base), "--trained-tasks", "nope"]) == 2
     assert "nope" in capsys.readouterr().err

@@ -104,18 +104,18 @@ def test_failed_samples_leave_the_run_incomplete_and_are_retried(tmp_path):
         model = load_model(flaky.spec, max_retries=1, backoff=0.01, max_backoff=0.02,
                            progress=False)
         summary = run_eval(model, suite, out, progress=False)
-        assert summary["complete"] is False and summary["generation_errors"] == 4
+        assert summary.complete is False and summary.generation_errors == 4
         on_disk = json.loads((out / "summary.json").read_text())
         assert on_disk["complete"] is False and on_disk["generation_errors"] == 4
         flaky.failing = False
         flaky.asked.clear()
         summary = run_eval(model, suite, out, progress=False)
-        assert summary["complete"] is True and summary["generation_errors"] == 0
+        assert summary.complete is True and summary.generation_errors == 0
         # Only the four failed multiplication samples were asked again (plus the health probe).
         assert sum(" * " in p for p in flaky.asked) == 4 and len(flaky.asked) == 5
         rows = read_samples(out / "samples.jsonl")
         assert len(rows) == 8 and all(r["finish_reason"] != "error" for r in rows)
-        assert run_eval(model, suite, out, progress=False)["complete"] is True
+        assert run_eval(model, suite, out, progress=False).complete is True
         assert len(flaky.asked) == 5      # nothing left to do: not even a probe
     finally:
         flaky.close()
@@ -137,7 +137,7 @@ def test_an_endpoint_that_dies_mid_run_stops_the_run_which_a_rerun_finishes(tmp_
         assert summary["complete"] is False and summary["generation_errors"] == 2
         assert summary["samples"] == 4
         flaky.failing = False
-        assert run_eval(model, suite, out, batch_size=2, progress=False)["complete"] is True
+        assert run_eval(model, suite, out, batch_size=2, progress=False).complete is True
         assert len(read_samples(out / "samples.jsonl")) == 8
     finally:
         flaky.close()

@@ -61,7 +61,7 @@ def test_sample_row_prefers_the_verbalized_confidence():
 
 def test_summary_accuracy_excludes_undecided_and_matches_metrics():
     rows = rows_for(0)
-    summary = summarize(rows, suite(), model_info={"name": "m"})
+    summary = summarize(rows, suite(), model_info={"name": "m"}).to_dict()
     block = summary["tasks"]["addition"]
     decided = [r for r in rows if r["verdict"]["status"] not in ("error", "timeout")]
     correct = sum(r["verdict"]["status"] == "correct" for r in decided)
@@ -92,7 +92,7 @@ def test_summary_calibration_uses_decided_samples_with_confidence():
         row = dict(row)
         rows[i] = row
         row["sample"] = i
-    summary = summarize(rows, suite(), model_info={"name": "m"})
+    summary = summarize(rows, suite(), model_info={"name": "m"}).to_dict()
     decided = [r for r in rows if r["verdict"]["status"] not in ("error", "timeout")]
     conf = [r["confidence"] for r in decided]
     correct = [r["verdict"]["status"] == "correct" for r in decided]
@@ -113,7 +113,7 @@ def test_summary_calibration_is_null_with_its_reason_below_hle_two_bins():
     for i, row in enumerate(rows_for(1) * 10):
         row = dict(row, sample=i, verdict=dict(row["verdict"], status="wrong", score=0.0))
         rows.append(row)
-    cal = summarize(rows[:115], suite(), model_info={"name": "m"})["calibration"]
+    cal = summarize(rows[:115], suite(), model_info={"name": "m"}).to_dict()["calibration"]
     assert cal["n"] == 115
     assert cal["rms_hle"] is None
     assert cal["undefined"]["rms_hle"] == "HLE's method needs ≥ 200 samples"
@@ -123,7 +123,7 @@ def test_summary_calibration_is_null_with_its_reason_below_hle_two_bins():
     assert cal["by_source"]["tokens"]["undefined"]["rms_hle"] == \
         "HLE's method needs ≥ 200 samples"
     assert cal["by_source"]["verbalized"]["undefined"]["ece"] == "no samples with a confidence"
-    few = summarize(rows[:40], suite(), model_info={"name": "m"})["calibration"]
+    few = summarize(rows[:40], suite(), model_info={"name": "m"}).to_dict()["calibration"]
     assert few["rms_hle"] is None and few["rms_all_bins"] is None
     assert few["undefined"]["rms_all_bins"] == "needs ≥ 100 samples (one bin of 100)"
 
@@ -160,7 +160,8 @@ def test_thinking_text_and_torn_line_repair(tmp_path):
 
 
 def test_ci95_is_clustered_over_items_when_items_repeat():
-    single = summarize(rows_for(3), suite(), model_info={"name": "m"})["tasks"]["addition"]
+    single = summarize(rows_for(3), suite(), model_info={"name": "m"}).to_dict()["tasks"][
+        "addition"]
     assert single["ci95"] == list(M.wilson_interval(single["correct"], single["n"]))   # exact
     assert single["n_eff"] == single["n"] == single["n_items"]
     # Three identical samples per item: worth as much as one sample per item.
@@ -168,7 +169,8 @@ def test_ci95_is_clustered_over_items_when_items_repeat():
     first = {r["id"]: r["verdict"] for r in rows if r["sample"] == 0}
     for r in rows:
         r["verdict"] = dict(first[r["id"]])
-    block = summarize(rows, suite(3), model_info={"name": "m"})["tasks"]["addition"]
+    block = summarize(rows, suite(3), model_info={"name": "m"}).to_dict()["tasks"][
+        "addition"]
     items = [v for v in first.values() if v["status"] not in ("error", "timeout")]
     correct_items = sum(v["status"] == "correct" for v in items)
     assert block["n"] == 3 * len(items) and block["n_items"] == len(items)
@@ -185,7 +187,7 @@ def test_ci95_is_clustered_over_items_when_items_repeat():
     trained = summarize(other, suite(3), model_info={"name": "t"})
     result = transfer(summarize(rows, suite(3), model_info={"name": "m"}), trained,
                       trained_tasks=["addition"])["tasks"]["addition"]
-    t = trained["tasks"]["addition"]
+    t = trained.to_dict()["tasks"]["addition"]
     assert result["ci95"] == pytest.approx(list(M.newcombe_difference(
         block["accuracy"], block["ci95"], t["accuracy"], t["ci95"])))
     naive = M.difference_interval(block["correct"], block["n"], t["correct"], t["n"])
@@ -200,7 +202,7 @@ def test_terminal_table_shows_think_rate_and_undefined_calibration_as_na(tmp_pat
     rows = rows_for(0)
     (tmp_path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     summary = summarize(rows, suite(), model_info={"name": "m"})
-    assert summary["calibration"]["rms_hle"] is None
+    assert summary.calibration.rms_hle is None
     print_summary(summary, str(tmp_path))
     err = capsys.readouterr().err
     assert "rms(hle) n/a (HLE's method needs ≥ 200 samples)" in err

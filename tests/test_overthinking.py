@@ -92,7 +92,7 @@ def test_aggregate_and_summary_blocks():
     assert block["ended_wrong"] == 1 and block["n_checked"] == 2
     suite = parse_suite({"name": "unit", "items": 1, "samples": 1,
                          "tasks": [{"task": "addition", "difficulties": [1]}]}, source="u.yaml")
-    summary = summarize([a, b], suite, model_info={"name": "m"})
+    summary = summarize([a, b], suite, model_info={"name": "m"}).to_dict()
     assert summary["tasks"]["addition"]["tokens_after_first_correct"] == block
     assert summary["overall"]["tokens_after_first_correct"] == block
     assert O.aggregate([], []) == {"mean": None, "n": 0, "fraction_of_thinking": None,

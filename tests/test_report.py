@@ -25,10 +25,11 @@ import yaml
 
 from reasonlab.cli import main
 from reasonlab.core.jsonl import write_jsonl
+from reasonlab.core.summary import Cell, Summary, write_summary
 from reasonlab.evaluate.runner import WorkUnit, sample_row
 from reasonlab.evaluate.scaling import budget_curve
 from reasonlab.evaluate.suite import parse_suite
-from reasonlab.evaluate.summary import summarize, write_summary
+from reasonlab.evaluate.summary import summarize
 from reasonlab.models.base import Generation
 from reasonlab.report import write_report
 from reasonlab.tasks import get_task
@@ -51,7 +52,7 @@ def suite(samples: int, tasks: dict[str, list[int]] | None = None, name: str = "
 def make_run(folder: Path, p_correct: dict[str, float], *, seed: int, samples: int = 2,
              budgets: bool = False, tasks: dict[str, list[int]] | None = None,
              p_think: dict[str, float] | None = None, suite_name: str = "report-unit",
-             items: int = 30) -> dict[str, Any]:
+             items: int = 30) -> Summary:
     """An eval run folder whose samples have known chances of being right; confidences track
     correctness loosely, thinking grows with difficulty. ``p_think``: per task, the chance a
     sample thinks at all (default 1); one that does not writes an empty <think></think>."""
@@ -87,12 +88,12 @@ def make_run(folder: Path, p_correct: dict[str, float], *, seed: int, samples: i
         capped = [(b, summarize([r for r in rows if r["thinking_tokens"] <= b], the_suite,
                                 model_info={"name": folder.name}, thinking_budget=b))
                   for b in (8, 16)]
-        summary["scaling"]["thinking_budget"] = budget_curve([*capped, (None, summary)])
+        summary.scaling.thinking_budget = budget_curve([*capped, (None, summary)])
     write_summary(folder, summary)
     return summary
 
 
-def make_training_run(folder: Path, eval_summary: dict[str, Any], steps: int = 20,
+def make_training_run(folder: Path, eval_summary: Summary, steps: int = 20,
                       level_moves: bool = True) -> Path:
     """A training run folder as `reasonlab train rl` leaves it: TRL's logged scalars plus the
     curriculum's, and in-loop eval rows written by the eval callback's own functions."""
@@ -380,12 +381,12 @@ def test_think_rate_change_is_not_narrowed_by_repeated_samples_of_an_item():
     from reasonlab.evaluate import metrics as M
     from reasonlab.report.load import rate_change
 
-    one = rate_change({"think_rate": 0.2, "n": 40, "n_items": 40},
-                      {"think_rate": 0.5, "n": 40, "n_items": 40})
+    one = rate_change(Cell(think_rate=0.2, n=40, n_items=40),
+                      Cell(think_rate=0.5, n=40, n_items=40))
     assert one["ci95"] == pytest.approx(list(M.difference_interval(8, 40, 20, 40)))
     # 8 samples of each of 5 items: 40 samples, but not 40 independent observations.
-    eight = rate_change({"think_rate": 0.2, "n": 40, "n_items": 5},
-                        {"think_rate": 0.5, "n": 40, "n_items": 5})
+    eight = rate_change(Cell(think_rate=0.2, n=40, n_items=5),
+                        Cell(think_rate=0.5, n=40, n_items=5))
     assert eight["delta"] == pytest.approx(0.3)
     assert eight["ci95"][1] - eight["ci95"][0] > one["ci95"][1] - one["ci95"][0]
     assert eight["ci95"][0] < 0 < one["ci95"][0]     # reliable on 40 items, not on 5

@@ -17,6 +17,7 @@ import pytest
 from test_report import CHROMIUM, make_run, make_training_run, open_in_chromium
 
 from reasonlab.cli import main
+from reasonlab.core.summary import Summary
 from reasonlab.report import plots_behaviour as PB
 from reasonlab.report import write_report
 from reasonlab.report.behaviour import series
@@ -162,11 +163,11 @@ def test_baseline_from_another_suite_warns_and_names_the_cells(demo, tmp_path, c
 
 def test_by_difficulty_panels_start_at_zero_share_y_and_keep_an_identical_baseline_visible():
     cell = {"accuracy": 0.5, "ci95": [0.4, 0.6], "n": 40, "think_rate": 1.0}
-    summary = {"tasks": {
+    summary = Summary.from_dict({"tasks": {
         "a": {"by_difficulty": {"1": {**cell, "mean_thinking_tokens": 50.0},
                                 "2": {**cell, "mean_thinking_tokens": 80.0}}},
         "b": {"by_difficulty": {"1": {**cell, "mean_thinking_tokens": 5.0}}}},
-        "overall": {}}
+        "overall": {}})
     inputs = ReportInputs(run=EvalRun(Path("rl"), summary, []),
                           baseline=EvalRun(Path("base"), summary, []))
     runs = series(inputs, ("base", "rl"))

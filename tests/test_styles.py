@@ -129,7 +129,7 @@ def test_think_rate_counts_decided_samples_with_nonblank_thinking():
                          "difficulty": d, "completion": text, "thinking_tokens": 3 * d,
                          "verdict": {"status": status, "score": 0.0}})
     assert [thinks(r) for r in rows] == [False, True, True, True]
-    summary = summarize(rows, suite, model_info={"name": "m"})
+    summary = summarize(rows, suite, model_info={"name": "m"}).to_dict()
     block = summary["tasks"]["addition"]
     assert block["by_difficulty"]["1"]["think_rate"] == 0.5
     assert block["by_difficulty"]["2"]["think_rate"] == 1.0     # the error sample is left out

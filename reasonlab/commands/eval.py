@@ -8,6 +8,7 @@ import json
 import sys
 
 from reasonlab.core.errors import ConfigError
+from reasonlab.core.summary import Calibration, Overall, Summary, summary_path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -105,10 +106,10 @@ def run(args: argparse.Namespace) -> int:
                        baseline=args.baseline, trained_tasks=_names(args.trained_tasks),
                        threads=args.threads)
     print_summary(summary, args.out)
-    if summary.get("generation_errors"):
+    if summary.generation_errors:
         from reasonlab.evaluate.runner import EvalIncomplete
 
-        raise EvalIncomplete(f"{summary['generation_errors']} samples failed to generate (see "
+        raise EvalIncomplete(f"{summary.generation_errors} samples failed to generate (see "
                              f"'error' in {args.out}/samples.jsonl); the run is incomplete - "
                              "rerun the same command to retry them")
     return 0
@@ -136,16 +137,16 @@ def _at_k(out: str) -> tuple[int, dict[str, tuple[float, float]]]:
                for name, c in curves.items() if c["k"] and c["k"][-1] == k}
 
 
-def _cal(cal: dict, key: str, fmt) -> str:
+def _cal(cal: Calibration, key: str, fmt) -> str:
     """A calibration figure, or "n/a (why)" where the summary records it as undefined."""
-    value = cal.get(key)
+    value = getattr(cal, key)
     if value is None:
-        return f"n/a ({(cal.get('undefined') or {}).get(key, 'undefined')})"
+        return f"n/a ({cal.undefined.get(key, 'undefined')})"
     text = fmt(value).strip()
     return f"{text}%" if fmt is _pct else text
 
 
-def print_summary(summary: dict, out: str) -> None:
+def print_summary(summary: Summary, out: str) -> None:
     """A short table on stderr (with pass@k and maj@k when items have several samples); the
     full numbers are in summary.json."""
     pct, err = _pct, sys.stderr
@@ -153,30 +154,32 @@ def print_summary(summary: dict, out: str) -> None:
     extra = f"{f'pass@{k}':>8}{f'maj@{k}':>7}" if k > 1 else ""
     print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'n':>6}{'err':>5}{'think':>7}"
           f"{'thinks%':>8}{extra}", file=err)
-    rows = list(summary["tasks"].items()) + [("overall", summary["overall"])]
+    rows: list[tuple[str, Overall]] = list(summary.tasks.items())
+    if summary.overall is not None:
+        rows.append(("overall", summary.overall))
     for name, block in rows:
-        ci = block.get("ci95")
+        ci = block.ci95
         ci_text = f"{pct(ci[0])}-{pct(ci[1]).strip()}" if ci else "n/a"
-        think = block.get("mean_thinking_tokens")
-        rate = block.get("think_rate")
+        think = block.mean_thinking_tokens
+        rate = block.think_rate
         scaled = ""
         if k > 1:
             passed, voted = at_k.get(name, (None, None))
             scaled = f"{pct(passed):>8}{pct(voted):>7}"
-        print(f"{name:<22}{pct(block['accuracy']):>6}  {ci_text:>13}{block['n']:>6}"
-              f"{block['errors'] + block['timeouts']:>5}"
+        print(f"{name:<22}{pct(block.accuracy):>6}  {ci_text:>13}{block.n:>6}"
+              f"{block.errors + block.timeouts:>5}"
               f"{'' if think is None else f'{think:.0f}':>7}"
               f"{'n/a' if rate is None else f'{100 * rate:.0f}':>8}{scaled}", file=err)
-    cal = summary["calibration"]
-    if cal["n"]:
-        print(f"calibration (n={cal['n']}): ece {_cal(cal, 'ece', pct)}, brier "
+    cal = summary.calibration
+    if cal is not None and cal.n:
+        print(f"calibration (n={cal.n}): ece {_cal(cal, 'ece', pct)}, brier "
               f"{_cal(cal, 'brier', lambda v: f'{v:.3f}')}, rms(hle) "
               f"{_cal(cal, 'rms_hle', pct)}", file=err)
-    if "transfer" in summary:
-        index = summary["transfer"]["transferability_index"]
+    if summary.transfer is not None:
+        index = summary.transfer.transferability_index
         print(f"transferability index: {'undefined' if index is None else f'{index:.2f}'} "
-              f"{summary['transfer']['transferability_note']}", file=err)
-    print(f"summary: {out}/summary.json", file=err)
+              f"{summary.transfer.transferability_note}", file=err)
+    print(f"summary: {summary_path(out)}", file=err)
 
 
 def print_transfer(result: dict) -> None:

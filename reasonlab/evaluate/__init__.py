@@ -2,8 +2,9 @@
 resumable run folder, and compute the metrics of ``metrics.py`` into ``summary.json``.
 
 Modules: ``suite`` (YAML suites), ``prompting`` (templates, confidence), ``runner`` (the run
-folder and resume), ``metrics`` (definitions), ``summary``, ``scaling`` (test-time scaling) and
-``transfer`` (base vs trained runs)."""
+folder and resume), ``metrics`` (definitions), ``summary`` (builds the typed
+``reasonlab.core.summary.Summary``, which reads and writes the file), ``scaling`` (test-time
+scaling) and ``transfer`` (base vs trained runs)."""
 
 from reasonlab.evaluate.suite import BUILTIN_SUITES, Suite, TaskEntry, load_suite
 

@@ -1,6 +1,7 @@
 """The run folder on disk: ``config.yaml`` (written once, then checked so a resumed run cannot
 mix settings), ``samples.jsonl`` (appended line by line; read back tolerating the torn last line
-a kill leaves) and the lock that keeps one writer per folder."""
+a kill leaves) and the lock that keeps one writer per folder. ``summary.json`` is read and
+written by ``reasonlab.core.summary``."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import yaml
 
 from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.core.jsonl import atomic_writer, dumps
+from reasonlab.core.summary import SUMMARY_FILE, read_summary
 
-SAMPLES, CONFIG, SUMMARY = "samples.jsonl", "config.yaml", "summary.json"
+SAMPLES, CONFIG = "samples.jsonl", "config.yaml"
 FSYNC_EVERY_S = 2.0
 # Settings that may change between a run and its resumption without changing any sample.
 _IMMATERIAL = {"batch_size", "prices", "reasonlab_version", "suite_source", "description"}
@@ -168,8 +170,8 @@ def previous_model_info(out: Path, spec: str) -> dict[str, Any]:
     """The model description an earlier pass wrote, so re-summarizing a finished folder does not
     need to load the model again."""
     try:
-        info = json.loads((out / SUMMARY).read_text(encoding="utf-8")).get("model")
-    except (OSError, ValueError, AttributeError):
+        info = read_summary(out / SUMMARY_FILE).model
+    except InputError:     # none yet, or unreadable: it is rewritten at the end of the run
         info = None
     # config.yaml already guarantees the same model spec, so the description still applies.
     return info if isinstance(info, dict) and info.get("name") else {"name": spec}

@@ -24,6 +24,7 @@ from reasonlab import __version__
 from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.core.item import Item
 from reasonlab.core.prompting import build_prompt, choose_confidence
+from reasonlab.core.summary import Scaling, Summary, Transfer, read_summary, write_summary
 from reasonlab.evaluate.runfolder import (
     SAMPLES,
     SampleWriter,
@@ -89,8 +90,9 @@ def resolved_config(suite: Suite, model_spec: str, *, batch_size: int,
 
 def sample_row(unit: WorkUnit, gen: Generation, model_name: str,
                thinking_budget: int | None) -> dict[str, Any]:
-    """The eval-sample line (DESIGN "Data contracts") before its verdict is attached. The item's
-    teacher trace is left out: it is a reference completion, not part of what was evaluated."""
+    """The eval-sample line (docs/evaluation.md, "Run folder") before its verdict is attached.
+    The item's teacher trace is left out: it is a reference completion, not part of what was
+    evaluated."""
     row = unit.item.to_dict()
     row.pop("teacher", None)
     completion = gen.full_text
@@ -208,7 +210,7 @@ def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
 def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_size: int = 64,
              prices: tuple[float, float] | None = None, progress: bool = True,
              baseline: str | None = None, trained_tasks: list[str] | None = None,
-             threads: int | None = None) -> dict[str, Any]:
+             threads: int | None = None) -> Summary:
     """Evaluate ``model`` on ``suite`` into the folder ``out`` (resuming what is there) and return
     the summary also written to ``out/summary.json``. With ``suite.thinking_budgets`` the suite
     runs again at each budget into ``out/budget-<B>/`` and the main summary gets the curve.
@@ -233,9 +235,7 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
         check_model_spec(model)
         spec = model_identity(model)
     if baseline:
-        from reasonlab.evaluate.transfer import load_summary
-
-        load_summary(baseline)    # a bad baseline is refused now, not after the whole run
+        read_summary(baseline)    # a bad baseline is refused now, not after the whole run
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("is a file, not a run folder", file=str(out), field="--out")
@@ -298,18 +298,18 @@ class EvalIncomplete(ReasonlabError):
 
 def _summaries(runs: list[tuple[Path, int | None, int | None]], suite: Suite,
                info: dict[str, Any], prices: tuple[float, float] | None,
-               baseline: str | None, trained_tasks: list[str] | None) -> dict[str, Any]:
+               baseline: str | None, trained_tasks: list[str] | None) -> Summary:
     """Summarize every run folder (the main one last, with the budget curve and transfer)."""
-    from reasonlab.evaluate.summary import summarize, write_summary
+    from reasonlab.evaluate.summary import summarize
 
     summaries = []
     for folder, cap, _ in runs:
         rows = read_samples(folder / SAMPLES)
         summary = summarize(rows, suite, model_info=info, prices=prices, thinking_budget=cap)
         failed = sum(generation_failed(r) for r in rows)
-        summary["generation_errors"] = failed
+        summary.generation_errors = failed
         if failed:
-            summary["complete"] = False
+            summary.complete = False
         summaries.append((cap, summary))
         if folder != runs[0][0]:
             write_summary(folder, summary)
@@ -317,11 +317,14 @@ def _summaries(runs: list[tuple[Path, int | None, int | None]], suite: Suite,
     if len(summaries) > 1:
         from reasonlab.evaluate.scaling import budget_curve
 
-        main.setdefault("scaling", {})["thinking_budget"] = budget_curve(summaries)
+        if main.scaling is None:
+            main.scaling = Scaling()
+        main.scaling.thinking_budget = budget_curve(summaries)
     if baseline:
         from reasonlab.evaluate.transfer import transfer
 
-        main["transfer"] = transfer(baseline, main, trained_tasks=trained_tasks or [])
+        main.transfer = Transfer.from_dict(
+            transfer(baseline, main, trained_tasks=trained_tasks or []), where="transfer")
     write_summary(runs[0][0], main)
     return main
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from reasonlab.core.summary import BudgetPoint, Summary
 from reasonlab.evaluate import metrics as M
 
 
@@ -63,16 +64,15 @@ def samples_curve(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return curve
 
 
-def budget_curve(summaries: list[tuple[int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
+def budget_curve(summaries: list[tuple[int | None, Summary]]) -> list[BudgetPoint]:
     """Accuracy vs thinking budget from the summaries of the budget runs (``None`` = the
     unforced run), ordered by budget with the unforced run last."""
     points = []
     for budget, summary in summaries:
-        overall = summary["overall"]
-        points.append({
-            "thinking_budget": budget, "accuracy": overall["accuracy"], "ci95": overall["ci95"],
-            "n": overall["n"], "errors": overall["errors"], "timeouts": overall["timeouts"],
-            "mean_thinking_tokens": overall["mean_thinking_tokens"],
-            "by_task": {name: t["accuracy"] for name, t in summary["tasks"].items()},
-        })
-    return sorted(points, key=lambda p: (p["thinking_budget"] is None, p["thinking_budget"] or 0))
+        overall = summary.overall
+        points.append(BudgetPoint(
+            thinking_budget=budget, accuracy=overall.accuracy, ci95=overall.ci95,
+            n=overall.n, errors=overall.errors, timeouts=overall.timeouts,
+            mean_thinking_tokens=overall.mean_thinking_tokens,
+            by_task={name: t.accuracy for name, t in summary.tasks.items()}))
+    return sorted(points, key=lambda p: (p.thinking_budget is None, p.thinking_budget or 0))

@@ -1,5 +1,6 @@
-"""From a run's samples to ``summary.json``: accuracy per task × difficulty, calibration, compute
-allocation, reflection, cost, test-time scaling, and the versions of everything that made them.
+"""From a run's samples to its ``Summary`` (``reasonlab.core.summary``, which reads and writes
+``summary.json``): accuracy per task × difficulty, calibration, compute allocation, reflection,
+cost, test-time scaling, and the versions of everything that made them.
 
 The metric definitions live in ``metrics.py``; this module only groups samples and calls them.
 Accuracy is over decided samples (verdict not ``error``/``timeout``); see ``metrics.py``.
@@ -11,11 +12,10 @@ import platform
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from reasonlab import __version__
-from reasonlab.core.jsonl import atomic_writer
+from reasonlab.core.summary import Summary
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate import overthinking
 from reasonlab.evaluate.suite import Suite
@@ -211,8 +211,8 @@ def task_block(rows: list[dict[str, Any]],
 
 def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str, Any],
               prices: tuple[float, float] | None = None,
-              thinking_budget: int | None = None) -> dict[str, Any]:
-    """The summary of one run folder's samples (see the module docstring for the layout)."""
+              thinking_budget: int | None = None) -> Summary:
+    """The summary of one run folder's samples (the layout is ``core/summary.py``'s)."""
     from reasonlab.evaluate.scaling import samples_curve
 
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -225,7 +225,7 @@ def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str,
     expected = suite.total_samples()
     after_correct = {id(r): v for r, v in zip(rows, overthinking.first_correct(rows),
                                                strict=True)}
-    return {
+    return Summary.from_dict({
         "suite": suite.name,
         "model": model_info,
         "thinking_budget": thinking_budget,
@@ -238,11 +238,11 @@ def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str,
         "scaling": {"samples": samples_curve(rows)},
         "versions": versions(suite, rows),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    })
 
 
 def versions(suite: Suite, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """reasonlab's version, each task generator's and each verifier's (DESIGN "Run folder")."""
+    """reasonlab's version, each task generator's and each verifier's: what made the numbers."""
     from reasonlab.tasks import get_task
     from reasonlab.verifiers import verifier_versions
 
@@ -255,10 +255,3 @@ def versions(suite: Suite, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"reasonlab": __version__, "python": platform.python_version(), "tasks": tasks,
             "verifiers": verifiers}
 
-
-def write_summary(folder: Path, summary: dict[str, Any]) -> None:
-    import json
-
-    with atomic_writer(Path(folder) / "summary.json") as handle:
-        json.dump(summary, handle, indent=2, ensure_ascii=False, allow_nan=False)
-        handle.write("\n")

@@ -16,72 +16,57 @@ is 0. TI ≈ 1 means the trained skill carried over in full; 0, not at all; < 0,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from reasonlab.core.errors import InputError
+from reasonlab.core.summary import Group, Summary, read_summary
 from reasonlab.evaluate import metrics as M
 
 MIN_IN_DOMAIN_GAIN = 1e-3   # |relative in-domain gain| below this leaves TI undefined
 
 
-def load_summary(source: str | Path | dict[str, Any]) -> dict[str, Any]:
-    """A summary dict as is, or ``summary.json`` of a run folder (or that file's path)."""
-    if isinstance(source, dict):
-        return source
-    path = Path(source)
-    if path.is_dir():
-        path = path / "summary.json"
-    from reasonlab.core.jsonl import read_text
-
-    if not path.is_file():
-        raise InputError("cannot read run summary (no such file); run `reasonlab eval` "
-                         "into that folder first", file=str(path))
-    try:
-        summary = json.loads(read_text(path))   # bad bytes: file and line
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON ({exc.msg})", file=str(path), line=exc.lineno) from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("tasks"), dict):
-        raise InputError("not a reasonlab eval summary (no 'tasks')", file=str(path),
-                         field="tasks")
-    return summary
+def _summary(source: str | Path | Summary) -> Summary:
+    return source if isinstance(source, Summary) else read_summary(source)
 
 
-def _group(names: list[str], base: dict, trained: dict) -> dict[str, Any]:
-    usable = [n for n in names if base[n]["accuracy"] is not None
-              and trained[n]["accuracy"] is not None]
+def _group(names: list[str], base: dict[str, Group], trained: dict[str, Group]
+           ) -> dict[str, Any]:
+    usable = [n for n in names if base[n].accuracy is not None
+              and trained[n].accuracy is not None]
     if not usable:
         return {"tasks": names, "base_accuracy": None, "trained_accuracy": None,
                 "delta": None, "relative_gain": None}
-    b = sum(base[n]["accuracy"] for n in usable) / len(usable)
-    t = sum(trained[n]["accuracy"] for n in usable) / len(usable)
+    b = sum(base[n].accuracy for n in usable) / len(usable)
+    t = sum(trained[n].accuracy for n in usable) / len(usable)
     return {"tasks": usable, "base_accuracy": b, "trained_accuracy": t, "delta": t - b,
             "relative_gain": M.relative_gain(b, t)}
 
 
-def _difference_ci(base: dict[str, Any], trained: dict[str, Any]) -> tuple[float, float] | None:
+def _difference_ci(base: Group, trained: Group) -> tuple[float, float] | None:
     """Newcombe's hybrid interval of trained − base from each run's own accuracy interval: the
     summary's ``ci95`` is clustered over items when an item has several samples, so the
     difference inherits that; a summary without ``ci95`` gets the plain Wilson interval."""
     sides = []
     for block in (base, trained):
-        if not block.get("n") or block.get("accuracy") is None:
+        if not block.n or block.accuracy is None:
             return None
-        correct = block.get("correct", round(block["accuracy"] * block["n"]))
-        ci = block.get("ci95") or M.wilson_interval(correct, block["n"])
-        sides.append((correct / block["n"], ci))
+        correct = block.correct_count()
+        ci = block.ci95 or M.wilson_interval(correct, block.n)
+        sides.append((correct / block.n, ci))
     (p1, ci1), (p2, ci2) = sides
     return M.newcombe_difference(p1, ci1, p2, ci2)
 
 
-def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, Any], *,
+def transfer(base: str | Path | Summary, trained: str | Path | Summary, *,
              trained_tasks: list[str]) -> dict[str, Any]:
-    """See the module docstring; tasks present in only one run are listed under ``missing``."""
-    base_s, trained_s = load_summary(base), load_summary(trained)
-    bt, tt = base_s["tasks"], trained_s["tasks"]
+    """See the module docstring; tasks present in only one run are listed under ``missing``.
+    ``base`` and ``trained`` are summaries or run folders. The result is the JSON object of
+    ``transfer.json`` (``core.summary.Transfer`` is its typed form inside a summary)."""
+    base_s, trained_s = _summary(base), _summary(trained)
+    bt, tt = base_s.tasks, trained_s.tasks
     common = [n for n in tt if n in bt]
-    domains = {n: tt[n].get("domain") for n in common}
+    domains = {n: tt[n].domain for n in common}
     in_domain = [n for n in common if n in trained_tasks or domains[n] in trained_tasks]
     unknown = [n for n in trained_tasks if n not in common and n not in domains.values()]
     if unknown:
@@ -91,13 +76,13 @@ def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, 
     per_task = {}
     for name in common:
         b, t = bt[name], tt[name]
-        delta = (t["accuracy"] - b["accuracy"]
-                 if t["accuracy"] is not None and b["accuracy"] is not None else None)
+        delta = (t.accuracy - b.accuracy
+                 if t.accuracy is not None and b.accuracy is not None else None)
         ci = _difference_ci(b, t)
         per_task[name] = {"in_domain": name in in_domain, "domain": domains[name],
-                          "base_accuracy": b["accuracy"], "trained_accuracy": t["accuracy"],
+                          "base_accuracy": b.accuracy, "trained_accuracy": t.accuracy,
                           "delta": delta, "ci95": list(ci) if ci else None,
-                          "n_base": b["n"], "n_trained": t["n"]}
+                          "n_base": b.n, "n_trained": t.n}
     inside = _group(in_domain, bt, tt)
     outside = _group([n for n in common if n not in in_domain], bt, tt)
     index, note = None, ""
@@ -114,10 +99,8 @@ def transfer(base: str | Path | dict[str, Any], trained: str | Path | dict[str, 
                                         outside["base_accuracy"], outside["trained_accuracy"],
                                         MIN_IN_DOMAIN_GAIN)
     return {
-        "base": base_s.get("model", {}).get("name") if isinstance(base_s.get("model"), dict)
-        else None,
-        "trained": trained_s.get("model", {}).get("name")
-        if isinstance(trained_s.get("model"), dict) else None,
+        "base": base_s.model.get("name"),
+        "trained": trained_s.model.get("name"),
         "trained_tasks": list(trained_tasks),
         "tasks": per_task,
         "in_domain": inside, "out_of_domain": outside,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reasonlab.core.summary import TaskSummary
 from reasonlab.report import plots_behaviour as PB
 from reasonlab.report.load import ReportInputs, rate_change
 from reasonlab.report.parts import Figure, Section, Table, num, pct
@@ -36,7 +37,7 @@ def series(inputs: ReportInputs, labels: tuple[str, str]) -> list[PB.Series]:
 
 def ordered_tasks(inputs: ReportInputs) -> list[str]:
     """The run's tasks, trained ones first, then by role as the demo's table lists them."""
-    tasks = list(inputs.run.summary["tasks"])
+    tasks = list(inputs.run.summary.tasks)
     rank = {role: i for i, role in enumerate(ROLE_ORDER)}
     return sorted(tasks, key=lambda t: rank.get(inputs.roles.get(t, ""), len(rank)))
 
@@ -44,12 +45,12 @@ def ordered_tasks(inputs: ReportInputs) -> list[str]:
 def titled(inputs: ReportInputs, sep: str = " ") -> dict[str, str]:
     """Task -> "task (role)" where the role is known."""
     return {t: f"{t}{sep}({r})" if r else t for t, r in
-            ((t, inputs.roles.get(t, "")) for t in inputs.run.summary["tasks"])}
+            ((t, inputs.roles.get(t, "")) for t in inputs.run.summary.tasks)}
 
 
 def _all_zero(runs: list[PB.Series], key: str) -> bool:
-    values = [c.get(key) for s in runs for b in s.summary["tasks"].values()
-              for c in (b.get("by_difficulty") or {}).values()]
+    values = [getattr(c, key) for s in runs for b in s.summary.tasks.values()
+              for c in b.by_difficulty.values()]
     return all(not v for v in values) and any(v is not None for v in values)
 
 
@@ -63,8 +64,8 @@ def habit_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     if inputs.skill is not None:
         s.intro += (f" '{SKILL_LABEL}' is the warm start after its skill phase, before its "
                     "habit phase.")
-    values = [c.get("think_rate") for r in runs for b in r.summary["tasks"].values()
-              for c in (b.get("by_difficulty") or {}).values()]
+    values = [c.think_rate for r in runs for b in r.summary.tasks.values()
+              for c in b.by_difficulty.values()]
     tasks = ordered_tasks(inputs)
     if all(v is None for v in values):
         s.notes.append("These summaries carry no think rate (written before reasonlab recorded "
@@ -83,11 +84,11 @@ def habit_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
                                  for r in runs]
     rows = []
     for task in tasks:
-        blocks = [r.summary["tasks"].get(task) or {} for r in runs]
+        blocks = [r.summary.tasks.get(task) or TaskSummary() for r in runs]
         rows.append([task, inputs.roles.get(task, "") or "—"]
-                    + [pct(b.get("accuracy")) for b in blocks]
-                    + [pct(b.get("think_rate")) for b in blocks]
-                    + [num(b.get("mean_thinking_tokens"), 0) for b in blocks])
+                    + [pct(b.accuracy) for b in blocks]
+                    + [pct(b.think_rate) for b in blocks]
+                    + [num(b.mean_thinking_tokens, 0) for b in blocks])
     s.tables.append(Table(header, rows))
     return s
 
@@ -106,8 +107,8 @@ def _move(change: dict[str, Any]) -> str:
             if change.get("ci95") else f"{pct(change['base'])} → {pct(change['run'])}")
 
 
-def _tokens(base: dict[str, Any], run: dict[str, Any]) -> str:
-    return f"{num(base.get('mean_thinking_tokens'), 0)} → {num(run.get('mean_thinking_tokens'), 0)}"
+def _tokens(base: TaskSummary, run: TaskSummary) -> str:
+    return f"{num(base.mean_thinking_tokens, 0)} → {num(run.mean_thinking_tokens, 0)}"
 
 
 def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
@@ -116,7 +117,7 @@ def behaviour_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[s
     every think rate and accuracy it reliably changed, and one on every one it did not."""
     if inputs.baseline is None:
         return []
-    base, run = inputs.baseline.summary["tasks"], inputs.run.summary["tasks"]
+    base, run = inputs.baseline.summary.tasks, inputs.run.summary.tasks
     moved = (inputs.transfer or {}).get("tasks") or {}
     tasks = [t for t in ordered_tasks(inputs) if t in base and t not in inputs.not_compared]
     if not tasks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reasonlab.core.summary import Overall
 from reasonlab.report.behaviour import GROUP_NAMES, behaviour_sentences, skill_sentence
 from reasonlab.report.load import ReportInputs, cell_deltas
 
@@ -103,18 +104,18 @@ def index_sentence(moved: dict[str, Any], other: str) -> str | None:
 
 
 def compute_sentence(inputs: ReportInputs, labels: tuple[str, str]) -> str | None:
-    run = inputs.run.summary["overall"]
-    base = inputs.baseline.summary["overall"] if inputs.baseline else None
+    run = inputs.run.summary.overall
+    base = inputs.baseline.summary.overall if inputs.baseline else None
 
-    def tokens(block: dict[str, Any] | None) -> str:
-        value = (block or {}).get("mean_thinking_tokens")
+    def tokens(block: Overall | None) -> str:
+        value = block.mean_thinking_tokens if block else None
         return "n/a" if value is None else f"{value:.0f}"
 
-    def rho(block: dict[str, Any] | None) -> str:
-        value = (block or {}).get("spearman_tokens_difficulty")
+    def rho(block: Overall | None) -> str:
+        value = block.spearman_tokens_difficulty if block else None
         return "undefined" if value is None else f"{value:.2f}"
 
-    if run.get("mean_thinking_tokens") is None:
+    if run.mean_thinking_tokens is None:
         return None
     if base is None:
         return (f"{labels[1]} spent {tokens(run)} thinking tokens per sample on average; "
@@ -130,11 +131,11 @@ def calibration_sentence(inputs: ReportInputs, labels: tuple[str, str]) -> str |
 
     parts, defined = [], False
     for label, run in ((labels[0], inputs.baseline), (labels[1], inputs.run)):
-        cal = run.summary.get("calibration") if run else None
-        if cal and cal.get("n"):
+        cal = run.summary.calibration if run else None
+        if cal is not None and cal.n:
             cal = calibration(cal)
             parts.append(f"{label} {undefined(cal, 'rms_hle')}")
-            defined = defined or cal.get("rms_hle") is not None
+            defined = defined or cal.rms_hle is not None
     if not parts:
         return None
     return (f"RMS calibration error (HLE method): {', '.join(parts)}"
@@ -147,10 +148,10 @@ def caveats(inputs: ReportInputs, labels: tuple[str, str]) -> list[str]:
         if run is None:
             continue
         s = run.summary
-        if s.get("complete") is False:
-            out.append(f"The {label} run is incomplete ({s.get('samples')} of "
-                       f"{s.get('samples_expected')} samples); rerun its eval to finish it.")
-        undecided = s["overall"].get("errors", 0) + s["overall"].get("timeouts", 0)
+        if not s.complete:
+            out.append(f"The {label} run is incomplete ({s.samples} of "
+                       f"{s.samples_expected} samples); rerun its eval to finish it.")
+        undecided = s.overall.errors + s.overall.timeouts
         if undecided:
             out.append(f"{undecided} {label} samples were undecided (verifier error or timeout) "
                        "and are left out of accuracy.")
@@ -165,10 +166,10 @@ def summary_sentences(inputs: ReportInputs, labels: tuple[str, str]) -> list[str
     if inputs.baseline is None or inputs.transfer is None:
         out.append("No baseline run was given, so this report cannot say what changed; it "
                    "describes one run.")
-        listed = "; ".join(f"{name} {pct(block.get('accuracy'))} (95% interval "
-                           f"{pct((block.get('ci95') or [None])[0])}–"
-                           f"{pct((block.get('ci95') or [None, None])[1])}, n={block.get('n')})"
-                           for name, block in run["tasks"].items())
+        listed = "; ".join(f"{name} {pct(block.accuracy)} (95% interval "
+                           f"{pct((block.ci95 or [None])[0])}–"
+                           f"{pct((block.ci95 or [None, None])[1])}, n={block.n})"
+                           for name, block in run.tasks.items())
         out.append(f"Accuracy of {labels[1]}: {listed}.")
     else:
         moved = inputs.transfer

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonlab.core.summary import Calibration
+
 
 @dataclass
 class Figure:
@@ -46,11 +48,11 @@ def num(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def undefined(block: dict[str, Any], key: str, digits: int = 1) -> str:
+def undefined(block: Calibration, key: str, digits: int = 1) -> str:
     """A calibration metric as a percentage, or "n/a (why)" from the summary's ``undefined``
     map (written since reasonlab records it; older summaries give a plain n/a)."""
-    value = block.get(key)
+    value = getattr(block, key)
     if value is not None:
         return pct(value, digits)
-    why = (block.get("undefined") or {}).get(key)
+    why = block.undefined.get(key)
     return f"n/a ({why})" if why else "n/a"

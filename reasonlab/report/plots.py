@@ -16,6 +16,8 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+from reasonlab.core.summary import BudgetPoint, SamplesCurve, Summary
+
 # run, baseline and a demo's skill-phase model, the same colours in every figure
 RUN_COLOR, BASE_COLOR, SKILL_COLOR = "#1f63b4", "#8a8a8a", "#d9822b"
 DPI = 96
@@ -160,7 +162,7 @@ def reliability_diagram(curves: list[tuple[str, str, list[tuple[float, bool]]]],
     return png(fig)
 
 
-def scaling_samples(curves: list[tuple[str, str, dict[str, Any]]]) -> bytes:
+def scaling_samples(curves: list[tuple[str, str, SamplesCurve]]) -> bytes:
     """pass@k, maj@k and best-of-N (verifier score) against k, per run."""
     fig = Figure(figsize=(6.2, 4.2), layout="constrained")
     ax = fig.subplots()
@@ -168,10 +170,10 @@ def scaling_samples(curves: list[tuple[str, str, dict[str, Any]]]) -> bytes:
               "best_of_n": (":", "^", "best-of-k (verifier)")}
     for label, color, curve in curves:
         for key, (style, marker, name) in styles.items():
-            if curve.get(key):
-                ax.plot(curve["k"], [100 * v for v in curve[key]], color=color, linestyle=style,
-                        marker=marker, label=f"{label}: {name}")
-    _log2_axis(ax, [k for _, _, c in curves for k in c.get("k") or []])
+            if getattr(curve, key):
+                ax.plot(curve.k, [100 * v for v in getattr(curve, key)], color=color,
+                        linestyle=style, marker=marker, label=f"{label}: {name}")
+    _log2_axis(ax, [k for _, _, c in curves for k in c.k])
     ax.set_xlabel("k (samples per item)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-3, 103)
@@ -180,27 +182,25 @@ def scaling_samples(curves: list[tuple[str, str, dict[str, Any]]]) -> bytes:
     return png(fig)
 
 
-def scaling_budget(curves: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes:
+def scaling_budget(curves: list[tuple[str, str, list[BudgetPoint]]]) -> bytes:
     """Accuracy (with interval) against the thinking budget; the unforced run as a line."""
     fig = Figure(figsize=(6.2, 4.2), layout="constrained")
     ax = fig.subplots()
     for label, color, points in curves:
-        forced = [p for p in points if p["thinking_budget"] is not None
-                  and p["accuracy"] is not None]
-        xs = [p["thinking_budget"] for p in forced]
-        ys = [100 * p["accuracy"] for p in forced]
-        lo = [y - 100 * p["ci95"][0] if p.get("ci95") else 0 for y, p in zip(ys, forced,
-                                                                               strict=True)]
-        hi = [100 * p["ci95"][1] - y if p.get("ci95") else 0 for y, p in zip(ys, forced,
-                                                                               strict=True)]
+        forced = [p for p in points if p.thinking_budget is not None
+                  and p.accuracy is not None]
+        xs = [p.thinking_budget for p in forced]
+        ys = [100 * p.accuracy for p in forced]
+        lo = [y - 100 * p.ci95[0] if p.ci95 else 0 for y, p in zip(ys, forced, strict=True)]
+        hi = [100 * p.ci95[1] - y if p.ci95 else 0 for y, p in zip(ys, forced, strict=True)]
         ax.errorbar(xs, ys, yerr=_bars(lo, hi), color=color, marker="o", capsize=3,
                     label=f"{label}: budget-capped")
         for p in points:
-            if p["thinking_budget"] is None and p["accuracy"] is not None:
-                ax.axhline(100 * p["accuracy"], color=color, linestyle=":",
+            if p.thinking_budget is None and p.accuracy is not None:
+                ax.axhline(100 * p.accuracy, color=color, linestyle=":",
                            label=f"{label}: no cap")
-    _log2_axis(ax, [p["thinking_budget"] for _, _, pts in curves for p in pts
-                    if p["thinking_budget"] is not None])
+    _log2_axis(ax, [p.thinking_budget for _, _, pts in curves for p in pts
+                    if p.thinking_budget is not None])
     ax.set_xlabel("thinking budget (tokens)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-3, 103)
@@ -209,16 +209,15 @@ def scaling_budget(curves: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes
     return png(fig)
 
 
-def reflection_rates(run: dict[str, Any], base: dict[str, Any] | None,
-                     labels: tuple[str, str]) -> bytes:
+def reflection_rates(run: Summary, base: Summary | None, labels: tuple[str, str]) -> bytes:
     """Reflection markers per 1k thinking tokens, per task and overall, side by side."""
-    names = list(run["tasks"]) + ["overall"]
+    names = list(run.tasks) + ["overall"]
 
-    def rate(summary: dict[str, Any] | None, name: str) -> float:
+    def rate(summary: Summary | None, name: str) -> float:
         if summary is None:
             return math.nan
-        block = summary["overall"] if name == "overall" else summary["tasks"].get(name) or {}
-        value = block.get("reflection_per_1k")
+        block = summary.overall if name == "overall" else summary.tasks.get(name)
+        value = block.reflection_per_1k if block is not None else None
         return math.nan if value is None else float(value)
 
     fig = Figure(figsize=(1.6 + 1.1 * len(names), 3.8), layout="constrained")

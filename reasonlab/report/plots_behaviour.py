@@ -15,6 +15,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from reasonlab.core.summary import Cell, Summary, TaskSummary
 from reasonlab.report.load import difficulties
 from reasonlab.report.plots import _bars, _grid, _levels_x, png
 
@@ -24,7 +25,7 @@ DODGE = 0.09     # x offset between neighbouring series, in difficulty units
 @dataclass(frozen=True)
 class Series:
     label: str
-    summary: dict[str, Any]
+    summary: Summary
     color: str
     style: str          # line style
     marker: str
@@ -43,7 +44,7 @@ def _marker(s: Series) -> dict[str, Any]:
 
 
 def by_difficulty(series: list[Series], tasks: list[str], titles: dict[str, str],
-                  value: Callable[[dict[str, Any]], float | None], ylabel: str, *,
+                  value: Callable[[Cell], float | None], ylabel: str, *,
                   errors: bool = False, percent: bool = False) -> bytes:
     """One panel per task, ``value`` of each difficulty cell against difficulty, one line per
     series. The y axis starts at 0 and is the same in every panel (0–100 for percentages), so
@@ -53,19 +54,19 @@ def by_difficulty(series: list[Series], tasks: list[str], titles: dict[str, str]
 
 
 def draw_by_difficulty(series: list[Series], tasks: list[str], titles: dict[str, str],
-                       value: Callable[[dict[str, Any]], float | None], ylabel: str, *,
+                       value: Callable[[Cell], float | None], ylabel: str, *,
                        errors: bool = False, percent: bool = False) -> Figure:
     fig, axes = _grid(len(tasks))
     top = 0.0
     for ax, task in zip(axes, tasks, strict=True):
         levels = difficulties(*(s.summary for s in series), task=task)
         for s, shift in zip(series, _offsets(len(series)), strict=True):
-            block = s.summary.get("tasks", {}).get(task)
-            if not block:
+            block = s.summary.tasks.get(task)
+            if block is None:
                 continue
-            points = [(x + shift, block["by_difficulty"][d])
+            points = [(x + shift, block.by_difficulty[d])
                       for x, d in zip(_levels_x(levels), levels, strict=True)
-                      if d in block["by_difficulty"]]
+                      if d in block.by_difficulty]
             points = [(x, c) for x, c in points if value(c) is not None]
             if not points:
                 continue
@@ -73,9 +74,9 @@ def draw_by_difficulty(series: list[Series], tasks: list[str], titles: dict[str,
             ys = [float(value(c)) for _, c in points]
             top = max(top, *ys)
             if errors:
-                lo = [y - 100 * c["ci95"][0] if c.get("ci95") else 0
+                lo = [y - 100 * c.ci95[0] if c.ci95 else 0
                       for y, (_, c) in zip(ys, points, strict=True)]
-                hi = [100 * c["ci95"][1] - y if c.get("ci95") else 0
+                hi = [100 * c.ci95[1] - y if c.ci95 else 0
                       for y, (_, c) in zip(ys, points, strict=True)]
                 ax.errorbar(xs, ys, yerr=_bars(lo, hi), color=s.color, linestyle=s.style,
                             capsize=3, label=s.label, clip_on=False, **_marker(s))
@@ -96,16 +97,16 @@ def draw_by_difficulty(series: list[Series], tasks: list[str], titles: dict[str,
     return fig
 
 
-def accuracy(cell: dict[str, Any]) -> float | None:
-    return None if cell.get("accuracy") is None else 100 * cell["accuracy"]
+def accuracy(cell: Cell | TaskSummary | None) -> float | None:
+    return None if cell is None or cell.accuracy is None else 100 * cell.accuracy
 
 
-def think_rate(cell: dict[str, Any]) -> float | None:
-    return None if cell.get("think_rate") is None else 100 * cell["think_rate"]
+def think_rate(cell: Cell | TaskSummary | None) -> float | None:
+    return None if cell is None or cell.think_rate is None else 100 * cell.think_rate
 
 
-def thinking_tokens(cell: dict[str, Any]) -> float | None:
-    return cell.get("mean_thinking_tokens")
+def thinking_tokens(cell: Cell | TaskSummary | None) -> float | None:
+    return None if cell is None else cell.mean_thinking_tokens
 
 
 def by_task(series: list[Series], tasks: list[str], names: dict[str, str]) -> bytes:
@@ -122,7 +123,7 @@ def by_task(series: list[Series], tasks: list[str], names: dict[str, str]) -> by
                                                  ("think rate (%)", think_rate, False)),
                                           strict=True):
         for s, shift in zip(series, _offsets(len(series)), strict=True):
-            blocks = [s.summary.get("tasks", {}).get(t) or {} for t in tasks]
+            blocks = [s.summary.tasks.get(t) for t in tasks]
             values = [value(b) for b in blocks]
             heights = [0.0 if v is None else v for v in values]
             spots = [x + shift * width / DODGE for x in xs]
@@ -130,9 +131,9 @@ def by_task(series: list[Series], tasks: list[str], names: dict[str, str]) -> by
                           hatch="//" if s.hollow else None, edgecolor="white" if s.hollow
                           else None, alpha=0.9)
             if with_ci:
-                lo = [h - 100 * b["ci95"][0] if b.get("ci95") and v is not None else 0
+                lo = [h - 100 * b.ci95[0] if b is not None and b.ci95 and v is not None else 0
                       for h, b, v in zip(heights, blocks, values, strict=True)]
-                hi = [100 * b["ci95"][1] - h if b.get("ci95") and v is not None else 0
+                hi = [100 * b.ci95[1] - h if b is not None and b.ci95 and v is not None else 0
                       for h, b, v in zip(heights, blocks, values, strict=True)]
                 ax.errorbar(spots, heights, yerr=_bars(lo, hi), fmt="none", ecolor="#333",
                             capsize=2, linewidth=0.8)

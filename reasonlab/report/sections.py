@@ -4,8 +4,10 @@ no training run) instead of drawing anything made up."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from reasonlab.core.summary import Calibration, SamplesCurve
 from reasonlab.report import plots, plots_training
 from reasonlab.report.behaviour import habit_section, ordered_tasks, series, titled
 from reasonlab.report.load import (
@@ -75,11 +77,11 @@ def compute_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
                 "ρ is Spearman's between a sample's thinking tokens and its difficulty, within "
                 "each task and then averaged (as the summaries record it).")
     runs = series(inputs, labels)
-    overall = [(r.label, r.summary["overall"]) for r in runs]
-    if all(o.get("mean_thinking_tokens") is None for _, o in overall):
+    overall = [(r.label, r.summary.overall) for r in runs]
+    if all(o.mean_thinking_tokens is None for _, o in overall):
         s.notes.append("No samples with a thinking-token count in these runs.")
         return s
-    if all(not o.get("mean_thinking_tokens") for _, o in overall):
+    if all(not o.mean_thinking_tokens for _, o in overall):
         s.notes.append("No sample of any run thinks (0 thinking tokens everywhere), so there "
                        "is no thinking-token curve.")
     else:
@@ -90,9 +92,9 @@ def compute_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
     s.tables.append(Table(
         ["run", "think rate", "mean thinking tokens", "ρ(tokens, difficulty)", "on correct",
          "on wrong"],
-        [[label, pct(o.get("think_rate")), num(o.get("mean_thinking_tokens")),
-          num(o.get("spearman_tokens_difficulty"), 2), num(o.get("thinking_tokens_correct")),
-          num(o.get("thinking_tokens_wrong"))] for label, o in overall]))
+        [[label, pct(o.think_rate), num(o.mean_thinking_tokens),
+          num(o.spearman_tokens_difficulty, 2), num(o.thinking_tokens_correct),
+          num(o.thinking_tokens_wrong)] for label, o in overall]))
     return s
 
 
@@ -110,14 +112,14 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
                 "(equal-count bins of 100, last bin skipped) and over all bins.")
     runs = _colored_runs(inputs, labels)
     with_conf = [(label, color, r) for label, color, r in runs
-                 if (r.summary.get("calibration") or {}).get("n")]
+                 if r.summary.calibration is not None and r.summary.calibration.n]
     if not with_conf:
         s.notes.append("No sample carries a confidence, so there is no calibration to show: "
                        "calibration needs `confidence: true` in the suite (or `reasonlab eval "
                        "--confidence`), or a backend that reports token probabilities.")
         return s
     def legend(label: str, r: Any) -> str:
-        rms = calibration(r.summary["calibration"])["rms_hle"]
+        rms = calibration(r.summary.calibration).rms_hle
         return label + ("" if rms is None else f", RMS (hle) {100 * rms:.1f}%")
 
     curves = [(legend(label, r), color, confidence_pairs(r)) for label, color, r in with_conf]
@@ -129,23 +131,23 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
                        "diagram cannot be drawn; the numbers below are the summaries'.")
     rows = []
     for label, _, r in with_conf:
-        cal = calibration(r.summary["calibration"])
-        rows.append([label, str(cal["n"]), pct(cal.get("mean_confidence"), 1),
+        cal = calibration(r.summary.calibration)
+        rows.append([label, str(cal.n), pct(cal.mean_confidence, 1),
                      undefined(cal, "rms_hle"), undefined(cal, "rms_all_bins"),
-                     undefined(cal, "ece"), num(cal.get("brier"), 3)])
+                     undefined(cal, "ece"), num(cal.brier, 3)])
     s.tables.append(Table(["run", "n", "mean confidence", "RMS (hle)", "RMS (all bins)", "ECE",
                            "Brier"], rows))
     return s
 
 
-def calibration(cal: dict[str, Any]) -> dict[str, Any]:
+def calibration(cal: Calibration) -> Calibration:
     """The summary's calibration block, with ``rms_hle`` null below two bins even in a summary
     written before reasonlab nulled it there (HLE's code returns 0.0 for one bin)."""
-    beta = int(cal.get("beta") or 100)
-    if cal.get("n", 0) >= 2 * beta or cal.get("rms_hle") is None and cal.get("undefined"):
+    beta = int(cal.beta or 100)
+    if cal.n >= 2 * beta or cal.rms_hle is None and cal.undefined:
         return cal
-    why = {**(cal.get("undefined") or {}), "rms_hle": f"HLE's method needs ≥ {2 * beta} samples"}
-    return {**cal, "rms_hle": None, "undefined": why}
+    why = {**cal.undefined, "rms_hle": f"HLE's method needs ≥ {2 * beta} samples"}
+    return dataclasses.replace(cal, rms_hle=None, undefined=why)
 
 
 def scaling_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
@@ -154,16 +156,16 @@ def scaling_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
                 "majority vote maj@k, best-of-k picked by the verifier's score) and, when "
                 "swept, a larger thinking budget.")
     runs = _colored_runs(inputs, labels)
-    curves = [(label, color, r.summary.get("scaling", {}).get("samples") or {})
+    curves = [(label, color, r.summary.scaling.samples if r.summary.scaling else SamplesCurve())
               for label, color, r in runs]
-    multi = [(label, color, c) for label, color, c in curves if len(c.get("k") or []) > 1]
+    multi = [(label, color, c) for label, color, c in curves if len(c.k) > 1]
     if multi:
         s.figures.append(Figure("scaling_samples", plots.scaling_samples(multi),
                                 "pass@k, maj@k and best-of-k against k"))
     else:
         s.notes.append("Each item was sampled once (samples: 1), so there is no pass@k / maj@k "
                        "curve; rerun the eval with --samples K (K > 1) to draw one.")
-    budgets = [(label, color, r.summary.get("scaling", {}).get("thinking_budget"))
+    budgets = [(label, color, r.summary.scaling.thinking_budget if r.summary.scaling else None)
                for label, color, r in runs]
     budgets = [(label, color, b) for label, color, b in budgets if b]
     if budgets:
@@ -234,10 +236,10 @@ def reflection_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section
     s = Section("reflection", "Reflection markers",
                 "Phrases such as “wait”, “let me check”, “verify” per 1,000 thinking tokens.")
     runs = [r for r in (inputs.baseline, inputs.run) if r is not None]
-    if all(r.summary["overall"].get("reflection_per_1k") is None for r in runs):
+    if all(r.summary.overall.reflection_per_1k is None for r in runs):
         s.notes.append("No thinking tokens in these runs, so no reflection rate.")
         return s
-    if all(not r.summary["overall"].get("reflection_per_1k") for r in runs):
+    if all(not r.summary.overall.reflection_per_1k for r in runs):
         s.notes.append("No reflection marker occurs in any thinking of these runs (0 per 1k "
                        "tokens), so there is no chart.")
         return s
@@ -275,7 +277,7 @@ def pick_examples(inputs: ReportInputs) -> list[dict[str, Any]]:
             return (0 if after and not before else 1 if before and not after else 2, item_id)
         return (0 if after else 1, item_id)
 
-    order = [t for t in inputs.run.summary["tasks"] if t in by_task]
+    order = [t for t in inputs.run.summary.tasks if t in by_task]
     picked = []
     for ids in [by_task[t] for t in order + sorted(set(by_task) - set(order))]:
         ordered = sorted(ids, key=rank)

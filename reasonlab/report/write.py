@@ -43,11 +43,11 @@ def runs_table(inputs: ReportInputs, labels: tuple[str, str]) -> Table:
         if run is None:
             continue
         s = run.summary
-        o = s["overall"]
-        rows.append([label, str(run.path), run.name, str(s.get("suite", "")),
-                     f"{o.get('n')} decided / {o.get('n_total')}",
-                     "n/a" if o.get("accuracy") is None else f"{100 * o['accuracy']:.1f}%",
-                     str(s.get("created", ""))])
+        o = s.overall
+        rows.append([label, str(run.path), run.name, "" if s.suite is None else s.suite,
+                     f"{o.n} decided / {o.n_total}",
+                     "n/a" if o.accuracy is None else f"{100 * o.accuracy:.1f}%",
+                     "" if s.created is None else s.created])
     if inputs.train is not None:
         last, logged = step_count(inputs.train.metrics)
         steps = "no logged steps" if last is None else f"{last} steps" + (

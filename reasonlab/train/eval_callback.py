@@ -19,6 +19,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from reasonlab.core.jsonl import atomic_writer, dumps, read_jsonl
+from reasonlab.core.summary import Overall, Summary
 
 STEPS_FILE = "steps.jsonl"
 
@@ -65,14 +66,14 @@ def preserved_rng():
             np.random.set_state(npy)
 
 
-def step_row(step: int, summary: dict[str, Any]) -> dict[str, Any]:
-    overall = summary.get("overall", {})
-    tasks = {name: {"accuracy": block.get("accuracy"), "n": block.get("n"),
-                    "by_difficulty": {str(d): b.get("accuracy") for d, b in
-                                      (block.get("by_difficulty") or {}).items()}}
-             for name, block in (summary.get("tasks") or {}).items()}
-    return {"step": step, "accuracy": overall.get("accuracy"), "ci95": overall.get("ci95"),
-            "n": overall.get("n"), "errors": overall.get("errors"), "tasks": tasks,
+def step_row(step: int, summary: Summary) -> dict[str, Any]:
+    """The ``steps.jsonl`` line of one in-loop evaluation: overall and per-task accuracy."""
+    overall = summary.overall or Overall()
+    tasks = {name: {"accuracy": block.accuracy, "n": block.n,
+                    "by_difficulty": {str(d): b.accuracy for d, b in block.by_difficulty.items()}}
+             for name, block in summary.tasks.items()}
+    return {"step": step, "accuracy": overall.accuracy, "ci95": overall.ci95,
+            "n": overall.n, "errors": overall.errors, "tasks": tasks,
             "folder": f"step-{step}"}
 
 
@@ -106,7 +107,7 @@ class InLoopEval(TrainerCallback):
             self.evaluate(step)
         return control
 
-    def evaluate(self, step: int) -> dict[str, Any] | None:
+    def evaluate(self, step: int) -> Summary | None:
         trainer = self.trainer
         accelerator = trainer.accelerator
         weights = self.folder / f".weights-step-{step}"
@@ -120,7 +121,7 @@ class InLoopEval(TrainerCallback):
         accelerator.wait_for_everyone()
         return summary
 
-    def _run(self, step: int, weights: Path) -> dict[str, Any]:
+    def _run(self, step: int, weights: Path) -> Summary:
         from reasonlab.evaluate import run_eval
         from reasonlab.models.local import LocalModel
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab.core.jsonl import dumps
+from reasonlab.core.summary import Summary
 from reasonlab.train.alarm import Alarm, warning_line
 from reasonlab.train.eval_callback import InLoopEval, record_step, step_row
 
@@ -33,7 +34,7 @@ class JudgeInLoopEval(InLoopEval):
             self.evaluate(0)
         return control
 
-    def _run(self, step: int, weights: Path) -> dict[str, Any]:
+    def _run(self, step: int, weights: Path) -> Summary:
         from reasonlab.core.item import Item
         from reasonlab.evaluate.runfolder import SAMPLES, read_samples
 
