@@ -2,12 +2,14 @@
 optional training run, and which tasks were trained — or a demo folder that names all of them.
 
 Nothing here computes a metric of its own: accuracies and intervals come from the runs'
-``summary.json``; the transfer from ``reasonlab.evaluate.transfer``; per-cell differences, and
-differences in think rate, from the same ``difference_interval`` that ``transfer`` uses.
+summaries (``reasonlab.core.summary``); the transfer from ``reasonlab.evaluate.transfer``;
+per-cell differences, and differences in think rate, from the same ``difference_interval``
+that ``transfer`` uses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +19,10 @@ import yaml
 
 from reasonlab.core.errors import InputError
 from reasonlab.core.jsonl import read_jsonl
+from reasonlab.core.summary import SUMMARY_FILE, Cell, Group, Summary, has_summary, read_summary
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate.runfolder import SAMPLES, read_samples
-from reasonlab.evaluate.transfer import load_summary, transfer
+from reasonlab.evaluate.transfer import transfer
 
 DEMO_FILE = "demo.json"
 METRICS_FILE = "metrics.jsonl"
@@ -31,14 +34,12 @@ class EvalRun:
     """One eval run folder: its summary and its sample lines (empty when samples.jsonl is gone)."""
 
     path: Path
-    summary: dict[str, Any]
+    summary: Summary
     samples: list[dict[str, Any]]
 
     @property
     def name(self) -> str:
-        model = self.summary.get("model")
-        name = model.get("name") if isinstance(model, dict) else None
-        return str(name or self.path.name)
+        return self.summary.model_name or self.path.name
 
 
 @dataclass
@@ -59,7 +60,7 @@ class TrainRun:
 SOURCE_PHRASES = {"given": "as given with --trained-tasks", "demo.json": "from demo.json",
                   "the run's summary": "as recorded in the run's summary",
                   "the training recipe": "from the training recipe"}
-# A demo folder's runs, by role, when its demo.json does not name them ("runs").
+# A demo folder's runs, by role, when its demo.json has no "runs" map.
 DEFAULT_DEMO_RUNS = {"base": "base", "rl": "rl", "rl_train": "rl-train"}
 # How the demo's terminal table names its task groups.
 DEMO_ROLES = (("trained_tasks", "RL-trained"), ("sft_only_tasks", "SFT only"),
@@ -87,8 +88,8 @@ class ReportInputs:
         """Whether the run and the baseline are the demo's own rl and base runs."""
         if self.demo_root is None or self.baseline is None:
             return self.demo_root is not None and self.baseline is None
-        base = demo_runs(self.demo).get("base")
-        return bool(base) and (self.demo_root / base).resolve() == self.baseline.path.resolve()
+        base = demo_run(self.demo_root, self.demo, "base")
+        return base is not None and base.resolve() == self.baseline.path.resolve()
 
     @property
     def trained_phrase(self) -> str:
@@ -112,10 +113,10 @@ def load_eval_run(path: str | Path, role: str = "run") -> EvalRun:
     if not folder.is_dir():
         raise InputError(f"the {role} must be an eval run folder (with summary.json), not a file",
                          file=str(folder))
-    summary = load_summary(folder)
-    if not isinstance(summary.get("overall"), dict):
+    summary = read_summary(folder)
+    if summary.overall is None:
         raise InputError("not a reasonlab eval summary (no 'overall')",
-                         file=str(folder / "summary.json"), field="overall")
+                         file=str(folder / SUMMARY_FILE), field="overall")
     return EvalRun(folder, summary, read_samples(folder / SAMPLES))
 
 
@@ -173,6 +174,21 @@ def demo_runs(demo: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in runs.items() if isinstance(v, str) and v}
 
 
+def demo_run(root: Path, demo: dict[str, Any], role: str) -> Path | None:
+    """The folder of one of a demo's runs (``base``, ``rl``, ``rl_train``, ``skill``, …) as its
+    demo.json's ``runs`` map names it, or None when the map has no such role. The first demos
+    recorded paths as given on their command line (``runs/demo/base``, relative to where the
+    demo ran, not to the demo folder): when such a path is not under ``root``, its last part
+    is, since the demo wrote every run into its own folder."""
+    name = demo_runs(demo).get(role)
+    if not name:
+        return None
+    path = root / name
+    if not path.exists() and (root / Path(name).name).exists():
+        return root / Path(name).name
+    return path
+
+
 def _parent_demo(folder: Path) -> tuple[Path, dict[str, Any]] | None:
     """The demo folder holding ``folder`` as its rl run, so that a report of ``DEMO/rl`` still
     labels the tasks the way the demo does."""
@@ -180,8 +196,8 @@ def _parent_demo(folder: Path) -> tuple[Path, dict[str, Any]] | None:
     if not is_demo_folder(parent):
         return None
     demo = read_demo(parent)
-    rl = demo_runs(demo).get("rl")
-    return (parent, demo) if rl and (parent / rl).resolve() == folder.resolve() else None
+    rl = demo_run(parent, demo, "rl")
+    return (parent, demo) if rl is not None and rl.resolve() == folder.resolve() else None
 
 
 def gather(run: str | Path, baseline: str | Path | None = None, train: str | Path | None = None,
@@ -194,15 +210,16 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
     demo_root: Path | None = None
     if folder.is_dir() and is_demo_folder(folder):
         demo_root, demo = folder, read_demo(folder)
-        names = demo_runs(demo)
-        if "rl" not in names:
+        rl, base = demo_run(folder, demo, "rl"), demo_run(folder, demo, "base")
+        rl_train = demo_run(folder, demo, "rl_train")
+        if rl is None:
             raise InputError("demo.json names no 'rl' run", file=str(folder / DEMO_FILE),
                              field="runs")
-        if baseline is None and "base" in names:
-            baseline = folder / names["base"]
-        if train is None and "rl_train" in names and (folder / names["rl_train"]).is_dir():
-            train = folder / names["rl_train"]
-        folder = folder / names["rl"]
+        if baseline is None and base is not None:
+            baseline = base
+        if train is None and rl_train is not None and rl_train.is_dir():
+            train = rl_train
+        folder = rl
     elif folder.is_dir() and (found := _parent_demo(folder)):
         demo_root, demo = found
     inputs = ReportInputs(run=load_eval_run(folder), demo=demo, demo_root=demo_root)
@@ -210,21 +227,21 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
         inputs.baseline = load_eval_run(baseline, role="baseline run")
     if train is not None:
         inputs.train = load_train_run(train)
-    skill = demo_runs(demo).get("skill") if demo_root else None
-    if skill:
-        if (demo_root / skill / "summary.json").is_file():
-            inputs.skill = load_eval_run(demo_root / skill, role="skill-phase run")
+    skill = demo_run(demo_root, demo, "skill") if demo_root else None
+    if skill is not None:
+        if has_summary(skill):
+            inputs.skill = load_eval_run(skill, role="skill-phase run")
         else:
-            inputs.notes.append(f"demo.json names a skill-phase run ({skill}) but "
-                                f"{demo_root / skill}/summary.json is missing")
-    recorded = inputs.run.summary.get("transfer")
+            inputs.notes.append(f"demo.json names a skill-phase run "
+                                f"({demo_runs(demo)['skill']}) but {skill / SUMMARY_FILE} is "
+                                "missing")
+    recorded = inputs.run.summary.transfer
     if trained_tasks and demo and list(trained_tasks) == list(demo.get("trained_tasks") or []):
         trained_tasks = None      # the demo passing its own list: say it comes from demo.json
     candidates = [
         (trained_tasks, "given"),
         (demo.get("trained_tasks") if demo else None, "demo.json"),
-        (recorded.get("trained_tasks") if isinstance(recorded, dict) else None,
-         "the run's summary"),
+        (recorded.trained_tasks if recorded is not None else None, "the run's summary"),
         (_recipe_tasks(inputs.train), "the training recipe"),
     ]
     for names, source in candidates:
@@ -239,9 +256,8 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
     return inputs
 
 
-def cells(summary: dict[str, Any]) -> dict[str, set[str]]:
-    return {task: set(block.get("by_difficulty") or {})
-            for task, block in (summary.get("tasks") or {}).items()}
+def cells(summary: Summary) -> dict[str, set[str]]:
+    return {task: set(block.by_difficulty) for task, block in summary.tasks.items()}
 
 
 def _levels(levels: set[str]) -> str:
@@ -262,7 +278,7 @@ def _check_same_cells(inputs: ReportInputs) -> None:
                  if before[t] - after.get(t, set())]
     only_run = [f"{t} {_levels(after[t] - before.get(t, set()))}" for t in after
                 if after[t] - before.get(t, set())]
-    suites = (base.get("suite"), run.get("suite"))
+    suites = (base.suite, run.suite)
     if not only_base and not only_run and suites[0] == suites[1]:
         return
     parts = []
@@ -284,9 +300,9 @@ def _check_same_cells(inputs: ReportInputs) -> None:
 
 
 def _transfer(inputs: ReportInputs) -> dict[str, Any]:
-    def without(summary: dict[str, Any]) -> dict[str, Any]:
-        return {**summary, "tasks": {t: b for t, b in summary["tasks"].items()
-                                     if t not in inputs.not_compared}}
+    def without(summary: Summary) -> Summary:
+        return dataclasses.replace(summary, tasks={t: b for t, b in summary.tasks.items()
+                                                   if t not in inputs.not_compared})
 
     base, run = without(inputs.baseline.summary), without(inputs.run.summary)
     names = [n for n in inputs.trained_tasks or [] if n not in inputs.not_compared]
@@ -305,7 +321,7 @@ def task_roles(inputs: ReportInputs) -> dict[str, str]:
     """Each evaluated task's role, as the demo's terminal table names it when there is a
     demo.json (RL-trained, SFT only, never trained), else trained / not trained by this run
     when the trained tasks are known, else nothing."""
-    tasks = list(inputs.run.summary["tasks"])
+    tasks = list(inputs.run.summary.tasks)
     moved = (inputs.transfer or {}).get("tasks") or {}
     trained = {t for t in tasks if (moved.get(t) or {}).get("in_domain")
                or t in (inputs.trained_tasks or [])}
@@ -320,40 +336,38 @@ def task_roles(inputs: ReportInputs) -> dict[str, str]:
     return {t: role or fallback for t, role in roles.items()}
 
 
-def difficulties(*summaries: dict[str, Any], task: str) -> list[str]:
+def difficulties(*summaries: Summary, task: str) -> list[str]:
     levels: set[str] = set()
     for s in summaries:
-        levels |= set(((s.get("tasks") or {}).get(task) or {}).get("by_difficulty") or {})
+        block = s.tasks.get(task)
+        if block is not None:
+            levels |= set(block.by_difficulty)
     return sorted(levels, key=_levels_key)
 
 
-def _correct(cell: dict[str, Any]) -> int:
-    # Summaries written before "correct" was recorded: recover it as ``transfer`` does.
-    return int(cell.get("correct", round((cell["accuracy"] or 0) * cell["n"])))
-
-
-def cell_deltas(base: dict[str, Any], run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def cell_deltas(base: Summary, run: Summary) -> dict[str, dict[str, Any]]:
     """Per task × difficulty, rl − base accuracy with Newcombe's interval (the method
     ``transfer`` uses per task), from each cell's decided count and correct count."""
     out: dict[str, dict[str, Any]] = {}
-    for task, block in run["tasks"].items():
-        before = (base["tasks"].get(task) or {}).get("by_difficulty") or {}
+    for task, block in run.tasks.items():
+        prior_task = base.tasks.get(task)
+        before = prior_task.by_difficulty if prior_task is not None else {}
         cells: dict[str, Any] = {}
-        for level, cell in (block.get("by_difficulty") or {}).items():
+        for level, cell in block.by_difficulty.items():
             prior = before.get(level)
-            if prior is None or cell.get("accuracy") is None or prior.get("accuracy") is None:
+            if prior is None or cell.accuracy is None or prior.accuracy is None:
                 continue
-            ci = M.difference_interval(_correct(prior), int(prior["n"]), _correct(cell),
-                                       int(cell["n"]))
-            cells[level] = {"delta": cell["accuracy"] - prior["accuracy"],
+            ci = M.difference_interval(prior.correct_count(), int(prior.n),
+                                       cell.correct_count(), int(cell.n))
+            cells[level] = {"delta": cell.accuracy - prior.accuracy,
                             "ci95": list(ci) if ci else None,
-                            "base": prior["accuracy"], "run": cell["accuracy"]}
+                            "base": prior.accuracy, "run": cell.accuracy}
         if cells:
             out[task] = cells
     return out
 
 
-def rate_change(before: dict[str, Any] | None, after: dict[str, Any] | None,
+def rate_change(before: Cell | Group | None, after: Cell | Group | None,
                 key: str = "think_rate") -> dict[str, Any] | None:
     """after − before of a share of decided samples (``think_rate``) with Newcombe's interval
     from the counts it implies (share × decided ``n``), as ``cell_deltas`` does for accuracy;
@@ -361,20 +375,21 @@ def rate_change(before: dict[str, Any] | None, after: dict[str, Any] | None,
     are not independent, and the summary has no clustered count for the rate: the interval is
     then built on the number of items (``n_items``), which can only make it wider than the
     clustered one (a design effect is at most the samples per item)."""
-    if not before or not after or before.get(key) is None or after.get(key) is None:
+    old = getattr(before, key, None) if before is not None else None
+    new = getattr(after, key, None) if after is not None else None
+    if old is None or new is None:
         return None
 
-    def size(block: dict[str, Any]) -> int:
-        n = int(block.get("n") or 0)
-        items = block.get("n_items")
+    def size(block: Group) -> int:
+        n = int(block.n or 0)
+        items = block.n_items
         return min(n, int(items)) if isinstance(items, int) and items > 0 else n
 
     n0, n1 = size(before), size(after)
     if not n0 or not n1:
         return None
-    ci = M.difference_interval(round(before[key] * n0), n0, round(after[key] * n1), n1)
-    return {"base": before[key], "run": after[key], "delta": after[key] - before[key],
-            "ci95": list(ci) if ci else None}
+    ci = M.difference_interval(round(old * n0), n0, round(new * n1), n1)
+    return {"base": old, "run": new, "delta": new - old, "ci95": list(ci) if ci else None}
 
 
 def confidence_pairs(run: EvalRun) -> list[tuple[float, bool]]:
