@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from reasonlab import __version__
-from reasonlab.core.summary import Summary
+from reasonlab.core.summary import SCHEMA_VERSION, Summary
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate import overthinking
 from reasonlab.evaluate.suite import Suite
@@ -226,6 +226,7 @@ def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str,
     after_correct = {id(r): v for r, v in zip(rows, overthinking.first_correct(rows),
                                                strict=True)}
     return Summary.from_dict({
+        "schema_version": SCHEMA_VERSION,
         "suite": suite.name,
         "model": model_info,
         "thinking_budget": thinking_budget,
