@@ -240,8 +240,8 @@ def test_builtin_recipes_load():
 
 
 def test_judge_component_calls_the_registered_judge_and_masks_its_errors(monkeypatch):
-    from reasonlab.verifiers import base
     from reasonlab.core import verdict as V
+    from reasonlab.verifiers import base
 
     class RuleJudge(base.Verifier):
         """Stands in for an LLM judge: scores explanations that say "because"."""

@@ -1,7 +1,8 @@
 """The bottom layer: the contracts every stage imports and nothing of reasonlab above it.
 
 - ``item.Item``, ``verdict.Verdict``, ``completion.Completion``: what flows between stages;
-- ``summary.Summary``: an eval run's ``summary.json``, typed and versioned;
+- ``summary.Summary``: an eval run's ``summary.json``, typed and versioned (``blocks`` is the
+  base of such program-written JSON blocks: checked, never converted, unknown keys kept);
 - ``prompting`` and ``answer``: the prompt a model sees and how its answer is read back;
 - ``spec``: the one loader of YAML settings (recipes, suites, task configs, per-item options),
   whose errors name file, line and field; ``yamlfile`` keeps the line of every field;

@@ -1,9 +1,10 @@
 """Turning an item into the prompt a model sees, and reading a verbalized confidence back.
 
 The default template asks for reasoning in ``<think>`` and the answer in ``<answer>``, the
-format every reasonlab verifier reads (``core/answer.py``). A suite may give its own template: a ``str.format`` string with a
-``{prompt}`` field. Confidence elicitation appends Humanity's Last Exam's instruction, adapted to
-our answer tags, and the completion's last ``Confidence: NN%`` line is read back as a fraction.
+format every reasonlab verifier reads (``core/answer.py``). A suite may give its own template:
+a ``str.format`` string with a ``{prompt}`` field. Confidence elicitation appends Humanity's
+Last Exam's instruction, adapted to our answer tags, and the completion's last
+``Confidence: NN%`` line is read back as a fraction.
 """
 
 from __future__ import annotations
