@@ -102,6 +102,14 @@ def test_cli_verifier_override_accepts_its_options(tmp_path, capsys):
                                                 "meta": {"verify": {"abs_tol": 0.5}}})
     assert main(["verify", "--items", items, "--completions", completions,
                  "--verifier", "exact"]) == 0
+    # An exact item carrying numeric's option, verified by --verifier numeric.
+    items, completions = write_items(tmp_path, {"answer": "1.2",
+                                                "meta": {"verify": {"abs_tol": 0.5}}})
+    assert main(["verify", "--items", items, "--completions", completions]) == 2
+    out = tmp_path / "verdicts.jsonl"
+    assert main(["verify", "--items", items, "--completions", completions,
+                 "--verifier", "numeric", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["status"] == "wrong"   # "yes" is not a number
 
 
 # -- valid options: exactly as before --------------------------------------------------------

@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     from reasonlab.core.jsonl import dumps, write_lines
     from reasonlab.verifiers import close_all, get_verifier, load_items, verify_many
 
-    items = {item.id: item for item in load_items(args.items)}
+    # Items may carry the options of the verifier that --verifier runs instead of their own.
+    also = [args.verifier] if args.verifier else []
+    items = {item.id: item for item in load_items(args.items, also=also)}
     completions = read_completions(args.completions, items)
     if args.verifier:
         get_verifier(args.verifier)  # an unknown verifier is bad input, not N error verdicts

@@ -102,9 +102,9 @@ def raw_options(item: Item) -> dict[str, Any]:
     return raw
 
 
-def _read(raw: dict[str, Any], cls: type[T], known: frozenset[str]) -> T:
+def _read(raw: dict[str, Any], cls: type[T], known: frozenset[str] | None) -> T:
     for key in raw:
-        if key not in known:
+        if known is not None and key not in known:
             raise _fail(str(key), f"unknown field; known: {', '.join(sorted(known)) or 'none'}")
     own = _fields(cls)
     opts = build(cls, {k: v for k, v in raw.items() if k in own}, _fail)
@@ -117,21 +117,24 @@ def _read(raw: dict[str, Any], cls: type[T], known: frozenset[str]) -> T:
 _cache: dict[tuple, Any] = {}
 
 
-def verify_options(item: Item, cls: type[T]) -> T:
+def verify_options(item: Item, cls: type[T], *, strict: bool = True) -> T:
     """The item's ``meta.verify`` as ``cls``; keys that other verifiers of the item's spec read
-    are allowed and left to them. Raises ``OptionsError`` naming the field."""
+    are allowed and left to them. Raises ``OptionsError`` naming the field. ``strict=False``
+    leaves unknown keys to the caller's own strict read: a part that every verifier shares
+    (extraction) cannot tell which verifier runs it (``verify_many(verifier=...)``)."""
     raw = raw_options(item)
     if not raw:
         key: tuple | None = (cls,)
     else:
         try:
-            key = (cls, item.verifier, *sorted(raw.items()))
+            key = (cls, strict, item.verifier, *sorted(raw.items()))
             hash(key)
         except TypeError:  # a list or mapping value: read it uncached
             key = None
     if key is not None and key in _cache:
         return _cache[key]
-    known = _fields(cls).union(*(_fields(t) for t in _spec_types(item.verifier)))
+    known = (_fields(cls).union(*(_fields(t) for t in _spec_types(item.verifier)))
+             if strict else None)
     opts = _read(raw, cls, known)
     if key is not None:
         if len(_cache) > 4096:

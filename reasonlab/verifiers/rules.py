@@ -20,8 +20,9 @@ from reasonlab.verifiers.options import ExactOptions, ExtractOptions, NumericOpt
 
 
 def extract_for(item: Item, completion: str) -> Extraction:
-    """Extraction with the item's opt-ins (``lenient``, ``boxed``, ``max_answer_chars``)."""
-    opts = verify_options(item, ExtractOptions)
+    """Extraction with the item's opt-ins (``lenient``, ``boxed``, ``max_answer_chars``). The
+    calling verifier checks the item's other keys with its own options."""
+    opts = verify_options(item, ExtractOptions, strict=False)
     return extract_answer(completion, lenient=opts.lenient, boxed=opts.boxed_for(item),
                           max_chars=opts.max_answer_chars)
 
