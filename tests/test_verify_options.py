@@ -167,6 +167,12 @@ def test_python_api_bad_options_are_error_verdicts(verifier, opts, field):
     assert verdict.status == "error" and f"field '{field}'" in verdict.detail, verdict
 
 
+def test_a_value_equal_to_a_valid_one_but_of_another_type_is_still_refused():
+    assert verify(item(lenient=True), "so the answer is Yes").correct
+    verdict = verify(item(lenient=1), "so the answer is Yes")
+    assert verdict.status == "error" and "must be bool" in verdict.detail
+
+
 def test_bad_options_spoil_only_their_own_item():
     good, bad = item(ignore_case=True), item(ignorecase=True)
     verdicts = verify_many([(good, ans("yes")), (bad, ans("yes")), (good, ans("YES"))])

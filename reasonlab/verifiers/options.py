@@ -127,7 +127,9 @@ def verify_options(item: Item, cls: type[T], *, strict: bool = True) -> T:
         key: tuple | None = (cls,)
     else:
         try:
-            key = (cls, strict, item.verifier, *sorted(raw.items()))
+            # With each value's type: True == 1 and 1 == 1.0, but only one of each is valid.
+            key = (cls, strict, item.verifier,
+                   *((k, type(v), v) for k, v in sorted(raw.items())))
             hash(key)
         except TypeError:  # a list or mapping value: read it uncached
             key = None
