@@ -110,7 +110,11 @@ def length(ctx: RewardContext, cfg: LengthConfig) -> Rewards:
     return [soft_overlong(n, ctx.limit, cache) for n in lengths]
 
 
-@component("thinking", check=lambda recipe, weight, cfg: _need_budget(recipe, weight))
+def _check_thinking(recipe: Recipe, weight: float, cfg: NoConfig) -> None:
+    _need_budget(recipe, weight)
+
+
+@component("thinking", check=_check_thinking)
 def thinking(ctx: RewardContext, cfg: NoConfig) -> Rewards:
     ids = ctx.completion_ids
     return [-min(1.0, thinking_tokens(c, None if ids is None else ids[i]) / ctx.limit)

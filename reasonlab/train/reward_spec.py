@@ -83,8 +83,12 @@ class Component:
 
     def keys(self) -> dict[str, str]:
         """The block's key of each config field (``length_limit`` -> ``limit``)."""
-        return {f"{self.name}_{f.name}": f.name for f in dataclasses.fields(self.config)
-                if f.init}
+        return config_keys(self.name, self.config)
+
+
+def config_keys(name: str, config: Any) -> dict[str, str]:
+    """``{"<name>_<field>": field}`` for a config dataclass (or an instance of one)."""
+    return {f"{name}_{f.name}": f.name for f in dataclasses.fields(config) if f.init}
 
 
 _REGISTRY: dict[str, Component] = {}
@@ -122,7 +126,7 @@ def registry() -> dict[str, Component]:
     """Every registered component, in the order TRL gets them (the built-ins first)."""
     import reasonlab.train.reward_components  # noqa: F401  (registers the built-ins)
 
-    return _REGISTRY
+    return dict(_REGISTRY)
 
 
 class RewardSpec:
@@ -158,7 +162,8 @@ class RewardSpec:
         for name, weight in self._weights.items():
             out[name] = weight
             cfg = dataclasses.asdict(self._configs[name])
-            out.update({key: cfg[field] for key, field in registry()[name].keys().items()})
+            out.update({key: cfg[field]
+                        for key, field in config_keys(name, self._configs[name]).items()})
         return out
 
     def __getattr__(self, key: str) -> Any:
@@ -167,7 +172,7 @@ class RewardSpec:
         if key in self._weights:
             return self._weights[key]
         for name, cfg in self._configs.items():
-            field = registry()[name].keys().get(key)
+            field = config_keys(name, cfg).get(key)
             if field is not None:
                 return getattr(cfg, field)
         raise AttributeError(f"no reward component or setting {key!r}")
