@@ -353,9 +353,9 @@ def check_model_spec(spec: str) -> None:
                              field="--model")
 
 
-# Below this size a second CPU thread buys nothing (the matrices are too small to split), and
-# when the cores are shared its OpenMP spin-waiting made the tiny model's generation 5-17x
-# slower here (generalization suite: 89 s with one thread, 335-550 s with two).
+# Below this size a second CPU thread buys nothing (the matrices are too small to split) and,
+# on shared cores, its OpenMP spin-waiting slows generation down (docs/evaluation.md,
+# "Threads", has the measurement).
 SMALL_MODEL_PARAMETERS = 20_000_000
 
 
