@@ -2,8 +2,8 @@
 ``rewards:`` block read through it.
 
 A component is one function registered with ``@component``; the built-in ones live in
-``reward_components.py``, and a new one is one more decorated function anywhere that is imported
-before the recipe is read::
+``reward_components.py``, and a new one is one more decorated function there, or in a module of
+another package that declares it in the ``reasonlab.rewards`` entry-point group::
 
     @dataclass
     class ShortConfig:
@@ -122,11 +122,31 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+# Another package adds components by declaring its module in this entry-point group; the
+# registry imports it (which runs its @component decorators) before a recipe is read, so
+# `reasonlab train rl` sees them with no change to reasonlab.
+PLUGIN_GROUP = "reasonlab.rewards"
+_plugins_loaded = False
+
+
 def registry() -> dict[str, Component]:
     """Every registered component, in the order TRL gets them (the built-ins first)."""
     import reasonlab.train.reward_components  # noqa: F401  (registers the built-ins)
 
     return dict(_REGISTRY)
+
+
+def load_plugins() -> None:
+    """Import every module declared in the ``reasonlab.rewards`` entry-point group (once)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    registry()   # the built-ins keep their place ahead of any plugin
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        point.load()
 
 
 class RewardSpec:
@@ -185,6 +205,7 @@ class RewardSpec:
 
 
 def _parse(raw: dict, fail: Fail, where: str) -> tuple[dict[str, float], dict[str, Any]]:
+    load_plugins()
     components = registry()
     owner = {key: (c.name, field) for c in components.values() for key, field in c.keys().items()}
     for key in raw:
