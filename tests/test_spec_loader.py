@@ -97,6 +97,17 @@ def test_inline_suite_is_located_in_the_recipe_that_holds_it(tmp_path):
     assert str(info.value) == "field 'tasks[0].difficulties': must be a list, got str"
 
 
+def test_train_names_the_line_of_a_bad_field_in_an_inline_eval_suite(tmp_path, capsys):
+    path = write(tmp_path, "kind: rl\nmodel: init:tiny\ntasks: [{name: addition}]\neval:\n"
+                           "  every: 5\n  suite:\n    tasks:\n      - task: addition\n"
+                           "        level: 2\n        difficulties: [1]\n", "r.yaml")
+    out = tmp_path / "run"
+    assert main(["train", "rl", "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:9: field 'eval.suite.tasks[0].level': unknown task-entry field" in err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("name, settings, where, words", [
     ("addition", {"max_digits": 3}, "max_digits", "AdditionConfig has no setting 'max_digits'"),
     ("addition", {"base_digits": "2"}, "base_digits", "must be int, got str '2'"),

@@ -264,8 +264,11 @@ def validate(recipe: Recipe) -> None:
         from reasonlab.train.eval_callback import resolve_suite
 
         try:   # read now: the trainer reads it only after the run folder exists
-            resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
+            resolve_suite(recipe.eval.suite, source=recipe.source or "recipe",
+                          lines=recipe.lines)
         except InputError as exc:
+            if isinstance(recipe.eval.suite, dict):   # already at its line of the recipe
+                raise
             raise fail("eval.suite", str(exc)) from None
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")

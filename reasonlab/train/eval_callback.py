@@ -24,12 +24,15 @@ from reasonlab.core.summary import Overall, Summary
 STEPS_FILE = "steps.jsonl"
 
 
-def resolve_suite(spec: str | dict[str, Any], *, source: str = "recipe"):
-    """A suite from a name, a file or an inline mapping (the recipe's ``eval.suite``)."""
+def resolve_suite(spec: str | dict[str, Any], *, source: str = "recipe",
+                  lines: dict[str, int] | None = None):
+    """A suite from a name, a file or an inline mapping (the recipe's ``eval.suite``, located
+    at its own lines of the recipe when ``lines`` are given)."""
     from reasonlab.evaluate.suite import load_suite, parse_suite
 
     if isinstance(spec, dict):
-        return parse_suite(spec, source=f"{source} (eval.suite)", default_name="in-loop")
+        return parse_suite(spec, source=source, default_name="in-loop", lines=lines,
+                           prefix="eval.suite")
     return load_suite(spec)
 
 
@@ -46,7 +49,8 @@ def held_out_suite(recipe) -> tuple[Any, set[str]]:
     never changes the data."""
     if recipe.eval.suite is None:
         return None, set()
-    suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe")
+    suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe",
+                          lines=recipe.lines)
     return suite, held_out_prompts(suite)
 
 
