@@ -379,7 +379,7 @@ def test_rolling_mean_is_a_trailing_mean():
 
 def test_think_rate_change_is_not_narrowed_by_repeated_samples_of_an_item():
     from reasonlab.evaluate import metrics as M
-    from reasonlab.report.load import rate_change
+    from reasonlab.report.series import rate_change
 
     one = rate_change(Cell(think_rate=0.2, n=40, n_items=40),
                       Cell(think_rate=0.5, n=40, n_items=40))

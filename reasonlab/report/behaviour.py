@@ -9,9 +9,10 @@ from typing import Any
 
 from reasonlab.core.summary import TaskSummary
 from reasonlab.report import plots_behaviour as PB
-from reasonlab.report.load import ReportInputs, rate_change
+from reasonlab.report.load import ReportInputs
 from reasonlab.report.parts import Figure, Section, Table, num, pct
 from reasonlab.report.plots import BASE_COLOR, RUN_COLOR, SKILL_COLOR
+from reasonlab.report.series import rate_change
 
 SKILL_LABEL = "skill"
 ROLE_ORDER = ("RL-trained", "trained", "SFT only", "never trained")

@@ -4,7 +4,7 @@ optional training run, and which tasks were trained — or a demo folder that na
 Nothing here computes a metric of its own: accuracies and intervals come from the runs'
 summaries (``reasonlab.core.summary``); the transfer from ``reasonlab.evaluate.transfer``;
 per-cell differences, and differences in think rate, from the same ``difference_interval``
-that ``transfer`` uses.
+that ``transfer`` uses (``series.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import yaml
 
 from reasonlab.core.errors import InputError
 from reasonlab.core.jsonl import read_jsonl
-from reasonlab.core.summary import SUMMARY_FILE, Cell, Group, Summary, has_summary, read_summary
-from reasonlab.evaluate import metrics as M
+from reasonlab.core.summary import SUMMARY_FILE, Summary, has_summary, read_summary
 from reasonlab.evaluate.runfolder import SAMPLES, read_samples
 from reasonlab.evaluate.transfer import transfer
 
@@ -261,10 +260,10 @@ def cells(summary: Summary) -> dict[str, set[str]]:
 
 
 def _levels(levels: set[str]) -> str:
-    return ", ".join(f"d{d}" for d in sorted(levels, key=lambda d: _levels_key(d)))
+    return ", ".join(f"d{d}" for d in sorted(levels, key=lambda d: level_key(d)))
 
 
-def _levels_key(level: str) -> tuple[float, str]:
+def level_key(level: str) -> tuple[float, str]:
     return (float(level) if level.replace(".", "", 1).isdigit() else 1e9, level)
 
 
@@ -334,89 +333,3 @@ def task_roles(inputs: ReportInputs) -> dict[str, str]:
                 roles[name] = role
     fallback = "other" if inputs.demo else "not trained by this run"
     return {t: role or fallback for t, role in roles.items()}
-
-
-def difficulties(*summaries: Summary, task: str) -> list[str]:
-    levels: set[str] = set()
-    for s in summaries:
-        block = s.tasks.get(task)
-        if block is not None:
-            levels |= set(block.by_difficulty)
-    return sorted(levels, key=_levels_key)
-
-
-def cell_deltas(base: Summary, run: Summary) -> dict[str, dict[str, Any]]:
-    """Per task × difficulty, rl − base accuracy with Newcombe's interval (the method
-    ``transfer`` uses per task), from each cell's decided count and correct count."""
-    out: dict[str, dict[str, Any]] = {}
-    for task, block in run.tasks.items():
-        prior_task = base.tasks.get(task)
-        before = prior_task.by_difficulty if prior_task is not None else {}
-        cells: dict[str, Any] = {}
-        for level, cell in block.by_difficulty.items():
-            prior = before.get(level)
-            if prior is None or cell.accuracy is None or prior.accuracy is None:
-                continue
-            ci = M.difference_interval(prior.correct_count(), int(prior.n),
-                                       cell.correct_count(), int(cell.n))
-            cells[level] = {"delta": cell.accuracy - prior.accuracy,
-                            "ci95": list(ci) if ci else None,
-                            "base": prior.accuracy, "run": cell.accuracy}
-        if cells:
-            out[task] = cells
-    return out
-
-
-def rate_change(before: Cell | Group | None, after: Cell | Group | None,
-                key: str = "think_rate") -> dict[str, Any] | None:
-    """after − before of a share of decided samples (``think_rate``) with Newcombe's interval
-    from the counts it implies (share × decided ``n``), as ``cell_deltas`` does for accuracy;
-    None when either side has no value. With several samples per item the samples of an item
-    are not independent, and the summary has no clustered count for the rate: the interval is
-    then built on the number of items (``n_items``), which can only make it wider than the
-    clustered one (a design effect is at most the samples per item)."""
-    old = getattr(before, key, None) if before is not None else None
-    new = getattr(after, key, None) if after is not None else None
-    if old is None or new is None:
-        return None
-
-    def size(block: Group) -> int:
-        n = int(block.n or 0)
-        items = block.n_items
-        return min(n, int(items)) if isinstance(items, int) and items > 0 else n
-
-    n0, n1 = size(before), size(after)
-    if not n0 or not n1:
-        return None
-    ci = M.difference_interval(round(old * n0), n0, round(new * n1), n1)
-    return {"base": old, "run": new, "delta": new - old, "ci95": list(ci) if ci else None}
-
-
-def confidence_pairs(run: EvalRun) -> list[tuple[float, bool]]:
-    """(confidence, correct) of the decided samples that carry one — the pairs the summary's
-    calibration block was computed from."""
-    from reasonlab.evaluate.summary import is_correct, is_decided
-
-    return [(float(r["confidence"]), is_correct(r)) for r in run.samples
-            if is_decided(r) and r.get("confidence") is not None]
-
-
-def metric_series(rows: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:
-    """(steps, values) of one logged scalar, skipping rows without it (e.g. the final summary
-    row TRL logs, which carries train_runtime instead)."""
-    steps, values = [], []
-    for row in rows:
-        value = row.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and "step" in row:
-            steps.append(float(row["step"]))
-            values.append(float(value))
-    return steps, values
-
-
-def metric_keys(rows: list[dict[str, Any]], prefix: str, suffix: str = "") -> list[str]:
-    keys: list[str] = []
-    for row in rows:
-        for key in row:
-            if key.startswith(prefix) and key.endswith(suffix) and key not in keys:
-                keys.append(key)
-    return keys

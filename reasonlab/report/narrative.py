@@ -11,7 +11,8 @@ from typing import Any
 
 from reasonlab.core.summary import Overall
 from reasonlab.report.behaviour import GROUP_NAMES, behaviour_sentences, skill_sentence
-from reasonlab.report.load import ReportInputs, cell_deltas
+from reasonlab.report.load import ReportInputs
+from reasonlab.report.series import cell_deltas
 
 
 def pct(value: float | None) -> str:

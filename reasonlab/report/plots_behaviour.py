@@ -16,8 +16,8 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from reasonlab.core.summary import Cell, Summary, TaskSummary
-from reasonlab.report.load import difficulties
 from reasonlab.report.plots import _bars, _grid, _levels_x, png
+from reasonlab.report.series import difficulties
 
 DODGE = 0.09     # x offset between neighbouring series, in difficulty units
 

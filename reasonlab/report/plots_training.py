@@ -7,8 +7,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from reasonlab.report.load import metric_keys, metric_series
 from reasonlab.report.plots import RUN_COLOR, _bars, _integer_axis, png
+from reasonlab.report.series import metric_keys, metric_series
 
 
 def rolling_mean(values: list[float], window: int) -> list[float]:

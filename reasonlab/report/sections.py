@@ -10,15 +10,10 @@ from typing import Any
 from reasonlab.core.summary import Calibration, SamplesCurve
 from reasonlab.report import plots, plots_training
 from reasonlab.report.behaviour import habit_section, ordered_tasks, series, titled
-from reasonlab.report.load import (
-    ReportInputs,
-    cell_deltas,
-    confidence_pairs,
-    metric_keys,
-    metric_series,
-)
+from reasonlab.report.load import ReportInputs
 from reasonlab.report.parts import Figure, Section, Table, ci_text, num, pct, undefined
 from reasonlab.report.plots_behaviour import accuracy, by_difficulty, thinking_tokens
+from reasonlab.report.series import cell_deltas, confidence_pairs, metric_keys, metric_series
 
 EXAMPLES_PER_TASK = 2
 MAX_EXAMPLES = 12
