@@ -86,15 +86,28 @@ def test_known_keys_are_the_union_over_the_spec(tmp_path):
     items, _ = write_items(tmp_path, {"verifier": "0.9*math+0.1*format",
                                       "meta": {"verify": {"rel_tol": 0.1}}})
     with pytest.raises(InputError, match=r"field 'meta.verify.rel_tol': unknown field; known: "
-                                         r"boxed, lenient, max_answer_chars, timeout_s$"):
+                                         r"boxed, judge, judge_mode, lenient, max_answer_chars, "
+                                         r"pass_score, scale, see_reasoning, timeout_s$"):
+        load_items(items)
+
+
+def test_the_judges_options_are_allowed_on_any_item(tmp_path):
+    # `reasonlab judge` and a judge reward run the judge on items whatever their own verifier,
+    # and the item's own rule verifier still scores it (calibration's ground truth).
+    items, _ = write_items(tmp_path, {"meta": {"verify": {"judge_mode": "reference"}}})
+    (loaded,) = load_items(items)
+    assert loaded.meta["verify"] == {"judge_mode": "reference"}
+    assert verify(loaded, ans("Yes")).status == "correct"
+    items, _ = write_items(tmp_path, {"meta": {"verify": {"judge_mode": 3}}})
+    with pytest.raises(InputError, match="judge_mode"):   # still typed
         load_items(items)
 
 
 def test_a_commands_own_verifier_adds_its_options(tmp_path):
-    items, _ = write_items(tmp_path, {"meta": {"verify": {"judge_mode": "reference"}}})
-    with pytest.raises(InputError, match="judge_mode"):
+    items, _ = write_items(tmp_path, {"meta": {"verify": {"rel_tol": 0.5}}})
+    with pytest.raises(InputError, match="rel_tol"):
         load_items(items)
-    assert load_items(items, also=["judge"])[0].meta["verify"] == {"judge_mode": "reference"}
+    assert load_items(items, also=["numeric"])[0].meta["verify"] == {"rel_tol": 0.5}
 
 
 def test_cli_verifier_override_accepts_its_options(tmp_path, capsys):

@@ -21,7 +21,7 @@ def make_judge_verifier():
     return JudgeVerifier()
 
 
-register_verifier("judge", make_judge_verifier, options=JudgeOptions)
+register_verifier("judge", make_judge_verifier, options=JudgeOptions, any_item=True)
 
 
 def safety_example() -> dict[str, str]:

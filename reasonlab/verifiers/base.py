@@ -69,19 +69,30 @@ def safe_check(verifier: Verifier, item: Item, completion: str) -> Verdict:
 
 _FACTORIES: dict[str, Callable[[], Verifier]] = {}
 _OPTIONS: dict[str, type] = {}
+_ANY_ITEM: set[str] = set()
 
 
 def register_verifier(name: str, factory: Callable[[], Verifier],
-                      options: type | None = None) -> None:
+                      options: type | None = None, *, any_item: bool = False) -> None:
     """Register a verifier under the name items put in their ``verifier`` field. ``options`` is
     the dataclass of the ``meta.verify`` keys it reads (default: the factory's
-    ``options_type``), so that items can be checked without building the verifier."""
+    ``options_type``), so that items can be checked without building the verifier.
+    ``any_item``: it also runs on items whatever their own verifier (the judge: ``reasonlab
+    judge``, a judge reward), so its keys are allowed in every item's ``meta.verify``."""
     if name in _FACTORIES:
         raise ValueError(f"verifier {name!r} is already registered")
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"verifier name {name!r} must be alphanumeric (with - or _)")
     _FACTORIES[name] = factory
     _OPTIONS[name] = options or getattr(factory, "options_type", NoOptions)
+    if any_item:
+        _ANY_ITEM.add(name)
+
+
+def any_item_verifiers() -> list[str]:
+    """Verifiers whose ``meta.verify`` keys every item may carry (see ``register_verifier``)."""
+    load_plugins()
+    return sorted(_ANY_ITEM)
 
 
 def options_type(name: str) -> type | None:

@@ -8,7 +8,8 @@ load_items`` refuses such an item with its file and line; any other path (proced
 Python API) gets that item's ``error`` verdict.
 
 The keys an item may carry are the union over the verifiers its ``verifier`` spec names
-(``"0.9*math+0.1*format"``: math's and format's), since every part reads the same mapping.
+(``"0.9*math+0.1*format"``: math's and format's), since every part reads the same mapping, and
+over the verifiers registered to run on any item (the judge's ``judge_mode``…).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from reasonlab.core.answer import MAX_ANSWER_CHARS
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.spec import build, join
-from reasonlab.verifiers.base import NoOptions, OptionsError, options_type
+from reasonlab.verifiers.base import NoOptions, OptionsError, any_item_verifiers, options_type
 
 T = TypeVar("T")
 PREFIX = "meta.verify"
@@ -76,6 +77,16 @@ def _fail(where: str, message: str) -> OptionsError:
 
 def _fields(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+def _anywhere() -> tuple[list[type], frozenset[str]]:
+    """The options dataclasses of the verifiers that run on any item (the judge), and the keys
+    they declare themselves: those keys are allowed in every item's ``meta.verify``. Keys they
+    inherit (the judge's extraction options) stay the item's own verifier's to allow."""
+    types = [t for t in map(options_type, any_item_verifiers()) if t is not None]
+    own = frozenset(name for t in types for name in _fields(t)
+                    if name in vars(t).get("__annotations__", {}))
+    return types, own
 
 
 def _spec_types(spec: str | None, also: Iterable[str] = ()) -> list[type]:
@@ -135,7 +146,7 @@ def verify_options(item: Item, cls: type[T], *, strict: bool = True) -> T:
             key = None
     if key is not None and key in _cache:
         return _cache[key]
-    known = (_fields(cls).union(*(_fields(t) for t in _spec_types(item.verifier)))
+    known = (_fields(cls).union(_anywhere()[1], *(_fields(t) for t in _spec_types(item.verifier)))
              if strict else None)
     opts = _read(raw, cls, known)
     if key is not None:
@@ -152,6 +163,9 @@ def check_options(item: Item, also: Iterable[str] = ()) -> None:
     if not raw:
         return
     types = _spec_types(item.verifier, also) or [NoOptions]
-    known = frozenset().union(*(_fields(t) for t in types))
+    anywhere, anywhere_keys = _anywhere()
+    known = anywhere_keys.union(*(_fields(t) for t in types))
     for cls in types:
         _read(raw, cls, known)
+    for cls in anywhere:   # their own keys are typed too
+        _read({k: v for k, v in raw.items() if k in anywhere_keys}, cls, None)
