@@ -9,3 +9,13 @@
 - ``errors``, ``jsonl``, ``stats``, ``quiet``: errors a user can act on, located reading and
   atomic writing, the Wilson interval, silenced dependency warnings.
 """
+
+from reasonlab.core.completion import Completion, read_completions
+from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
+from reasonlab.core.item import Item, load_items
+from reasonlab.core.summary import SCHEMA_VERSION, Summary, read_summary, write_summary
+from reasonlab.core.verdict import STATUSES, Verdict
+
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Completion", "ConfigError", "InputError", "Item",
+           "ReasonlabError", "Summary", "Verdict", "load_items", "read_completions",
+           "read_summary", "write_summary"]

@@ -1,10 +1,10 @@
 """Evaluation: run a suite (tasks × difficulties × items × samples) against a model into a
 resumable run folder, and compute the metrics of ``metrics.py`` into ``summary.json``.
 
-Modules: ``suite`` (YAML suites), ``prompting`` (templates, confidence), ``runner`` (the run
-folder and resume), ``metrics`` (definitions), ``summary`` (builds the typed
-``reasonlab.core.summary.Summary``, which reads and writes the file), ``scaling`` (test-time
-scaling) and ``transfer`` (base vs trained runs)."""
+Modules: ``suite`` (YAML suites), ``runner`` (the run folder and resume), ``metrics``
+(definitions), ``summary`` (builds the typed ``reasonlab.core.summary.Summary``, which reads and
+writes the file), ``scaling`` (test-time scaling) and ``transfer`` (base vs trained runs). The
+prompt templates and confidence reading are ``reasonlab.core.prompting``, shared with training."""
 
 from reasonlab.evaluate.suite import BUILTIN_SUITES, Suite, TaskEntry, load_suite
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 
 from reasonlab.core.answer import Extraction, extract_answer
-from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.item import load_items as _load_items
 from reasonlab.core.verdict import STATUSES, Verdict
@@ -17,6 +16,7 @@ from reasonlab.verifiers.base import (
     make_verifier,
     register_verifier,
     safe_check,
+    unknown_verifier,
     verifier_names,
 )
 from reasonlab.verifiers.code import CodeVerifier
@@ -55,8 +55,7 @@ def check_spec(spec: str) -> None:
     before anything runs: otherwise every such item would end as an ``error`` verdict."""
     for _, name in parse_spec(spec):
         if name not in verifier_names():
-            raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
-                              field="verifier")
+            raise unknown_verifier(name)
 
 
 def load_items(path: str, *, also: Iterable[str] = ()) -> list[Item]:

@@ -117,9 +117,24 @@ def load_plugins() -> None:
     _plugins_loaded = True
     from importlib.metadata import entry_points
 
-    for point in entry_points(group=PLUGIN_GROUP):
+    global _plugins_declared
+    points = entry_points(group=PLUGIN_GROUP)
+    _plugins_declared = len(points)
+    for point in points:
         if point.name not in _FACTORIES:
             point.load()
+
+
+_plugins_declared = 0
+
+
+def unknown_verifier(name: str) -> ConfigError:
+    """The error for a name no verifier is registered under; says how to fix a missing install
+    when not even reasonlab's own judge is declared (a checkout run without ``pip install``)."""
+    hint = ("" if _plugins_declared else "; no package declares a 'reasonlab.verifiers' entry "
+            "point, not even reasonlab's own judge: install reasonlab (pip install -e .)")
+    return ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}{hint}",
+                       field="verifier")
 
 
 def verifier_names() -> list[str]:
@@ -131,6 +146,5 @@ def make_verifier(name: str) -> Verifier:
     if name not in _FACTORIES:
         load_plugins()
     if name not in _FACTORIES:
-        raise ConfigError(f"unknown verifier {name!r}; known: {', '.join(verifier_names())}",
-                          field="verifier")
+        raise unknown_verifier(name)
     return _FACTORIES[name]()
