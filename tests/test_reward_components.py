@@ -110,7 +110,7 @@ def test_mistyped_component_config_and_weight_name_file_line_and_field(tmp_path)
     with pytest.raises(ConfigError) as err:
         load_recipe(recipe_file(tmp_path, BASE + "rewards:\n  length: 0.5\n"
                                                   "  length_limit: many\n"))
-    assert "r.yaml:8: field 'rewards.length_limit': must be int or NoneType, got 'many'" \
+    assert "r.yaml:8: field 'rewards.length_limit': must be int or null, got str 'many'" \
         in str(err.value)
     with pytest.raises(ConfigError, match=r"r.yaml:7: field 'rewards.format': must be float, "
                                           r"got bool True"):

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from reasonlab.core.errors import InputError
+from reasonlab.core.spec import join
 
 B = TypeVar("B", bound="Block")
 # A parser: (value, field path, source file) -> the value as the field holds it.
@@ -54,10 +55,10 @@ class Block:
             if parse is None:
                 extra[key] = value
             else:
-                values[key] = parse(value, _join(where, key), source)
+                values[key] = parse(value, join(where, key), source)
         for name in required:
             if name not in values:
-                raise InputError("is required", file=source, field=_join(where, name))
+                raise InputError("is required", file=source, field=join(where, name))
         return cls(**values, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,10 +83,6 @@ def _dump(value: Any) -> Any:
     if isinstance(value, list):
         return [_dump(v) for v in value]
     return value
-
-
-def _join(where: str, key: Any) -> str:
-    return f"{where}.{key}" if where else str(key)
 
 
 def _kind(value: Any) -> str:
@@ -139,7 +136,7 @@ def _parser(hint: Any) -> Parse:
         def parse_dict(v: Any, p: str, s: str | None) -> dict[str, Any]:
             if not isinstance(v, dict):
                 raise _fail("a JSON object", v, p, s)
-            return {k: each(x, _join(p, k), s) for k, x in v.items()}
+            return {k: each(x, join(p, k), s) for k, x in v.items()}
         return parse_dict
     if isinstance(hint, type) and issubclass(hint, Block):
         return lambda v, p, s: hint.from_dict(v, source=s, where=p)

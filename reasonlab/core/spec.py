@@ -75,7 +75,7 @@ def build(cls: type[T], raw: Any, fail: Fail, *, where: str = "",
     return cls(**values)
 
 
-def join(where: str, key: str) -> str:
+def join(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
@@ -93,8 +93,8 @@ def coerce(hint: Any, value: Any, path: str, fail: Fail) -> Any:
                 return coerce(option, value, path, fail)
             except ConfigError:
                 continue
-        want = " or ".join(_name(o) for o in options)
-        raise fail(path, f"must be {want}, got {value!r}")
+        want = " or ".join("null" if o is type(None) else _name(o) for o in options)
+        raise fail(path, f"must be {want}, got {type(value).__name__} {value!r}")
     if origin is typing.Literal:
         allowed = typing.get_args(hint)
         if not any(value == a and type(value) is type(a) for a in allowed):
