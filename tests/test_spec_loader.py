@@ -114,6 +114,9 @@ def test_train_names_the_line_of_a_bad_field_in_an_inline_eval_suite(tmp_path, c
     ("addition", {"restate": 1}, "restate", "must be bool, got int 1"),
     ("addition", {"base_digits": True}, "base_digits", "must be int, got bool True"),
     ("addition", {"base_digits": 0}, "base_digits", "AdditionConfig.base_digits must be in"),
+    ("gym:leg_counting", {"min_animals": "x"}, "min_animals", "must be int, got str 'x'"),
+    ("gym:leg_counting", {"partial_credit": 3}, "partial_credit", "must be bool, got int 3"),
+    ("gym:leg_counting", {"min_animalz": 3}, "min_animalz", "gym:leg_counting has no setting"),
 ])
 def test_task_config_names_the_setting(name, settings, where, words):
     with pytest.raises(ConfigError) as info:

@@ -27,6 +27,7 @@ from typing import Any
 
 from reasonlab.core.errors import ConfigError, ReasonlabError
 from reasonlab.core.item import Item
+from reasonlab.core.spec import coerce, locator
 from reasonlab.tasks.base import Task, item_id
 from reasonlab.tasks.registry import Prefix, TaskInfo, register_prefix
 
@@ -277,15 +278,17 @@ class GymTask(Task):
         self.domain = info.domain
         self.description = info.description
         self.min_difficulty, self.max_difficulty = 1, len(info.levels)
-        if not isinstance(partial_credit, bool):
-            raise ConfigError(f"partial_credit must be true or false, got {partial_credit!r}",
-                              field="partial_credit")
-        self.partial_credit = partial_credit
-        known = set(info.params[0])
-        for key in overrides:
-            if key not in known:
+        fail = locator(None)
+        self.partial_credit = coerce(bool, partial_credit, "partial_credit", fail)
+        defaults = info.params[0]
+        for key, value in overrides.items():
+            if key not in defaults:
                 raise ConfigError(f"gym:{dataset} has no setting {key!r}; known: "
-                                  f"{', '.join(sorted(known))}, partial_credit", field=key)
+                                  f"{', '.join(sorted(defaults))}, partial_credit", field=key)
+            # The dataset's own config is untyped here; its level-1 value says what is meant.
+            kind = type(defaults[key])
+            if kind in (bool, int, float, str):
+                overrides[key] = coerce(kind, value, key, fail)
         self.overrides = _jsonable(overrides)
 
     def params(self, difficulty: int) -> dict[str, Any]:
