@@ -218,10 +218,6 @@ def gain_line(name: str, g: dict[str, Any]) -> str:
             f"({g['points']:+.1f} points on {g['n_rl']} items); {verdict}; {target}")
 
 
-def group_of(task: str) -> str:
-    return next((GROUP_LABELS[g] for g, names in GROUPS.items() if task in names), "other")
-
-
 def print_table(runs: dict[str, Summary]) -> None:
     """Accuracy (95% intervals) and think rate per task x difficulty, for every evaluated
     model (skill -> base -> rl), grouped by what training each task saw."""
