@@ -81,8 +81,13 @@ def test_a_package_adds_a_verifier_by_entry_point(plugin_dist):
 
 
 def test_a_package_adds_a_reward_component_by_entry_point(plugin_dist):
-    from reasonlab.train.reward_spec import RewardSpec
+    from reasonlab.train.reward_spec import RewardSpec, registry
 
+    recorded = RewardSpec(correctness=1.0).to_dict()
+    assert "shout" in registry()
+    # A recipe that does not use the plugin records the same block as without it (resume).
+    assert "shout" not in recorded and "shout_marks" not in recorded
     spec = RewardSpec(correctness=1.0, shout=0.5, shout_marks=2)
+    assert spec.to_dict()["shout"] == 0.5 and spec.to_dict()["shout_marks"] == 2
     assert spec.shout == 0.5 and spec.shout_marks == 2
     assert "shout" in spec.weights()

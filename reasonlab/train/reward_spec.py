@@ -126,6 +126,7 @@ def unregister(name: str) -> None:
 # registry imports it (which runs its @component decorators) before a recipe is read, so
 # `reasonlab train rl` sees them with no change to reasonlab.
 PLUGIN_GROUP = "reasonlab.rewards"
+BUILTIN_MODULE = "reasonlab.train.reward_components"
 _plugins_loaded = False
 
 
@@ -177,9 +178,16 @@ class RewardSpec:
         return dict(self._weights)
 
     def to_dict(self) -> dict[str, Any]:
-        """The flat block, as a recipe writes it (a run's ``config.yaml``)."""
+        """The flat block, as a recipe writes it (a run's ``config.yaml``). A component from
+        outside reasonlab appears only when the block sets it, so installing a plugin does not
+        change the recipe a run recorded (and its resume still matches)."""
         out: dict[str, Any] = {}
+        components = registry()
         for name, weight in self._weights.items():
+            comp = components.get(name)
+            if (comp is not None and comp.score.__module__ != BUILTIN_MODULE
+                    and weight == comp.default and self._configs[name] == comp.config()):
+                continue
             out[name] = weight
             cfg = dataclasses.asdict(self._configs[name])
             out.update({key: cfg[field]
