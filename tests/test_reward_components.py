@@ -99,7 +99,7 @@ def test_unknown_reward_key_names_file_line_and_field(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_recipe(recipe_file(tmp_path, BASE + "rewards:\n  correctness: 1.0\n  foo: 0.2\n"))
     assert "r.yaml:8" in str(err.value) and err.value.field == "rewards.foo"
-    assert "known: calibration, correctness, format, judge, length, length_cache, " \
+    assert "known: calibration, correctness, flexible, format, judge, length, length_cache, " \
            "length_limit, thinking" in str(err.value)
     with pytest.raises(ConfigError) as err:
         RewardSpec(foo=1.0)
@@ -127,7 +127,7 @@ def test_names_and_config_keys_cannot_clash():
     with pytest.raises(ValueError, match="taken"):
         component("weights")(lambda ctx, cfg: [])                # would hide RewardSpec.weights
     assert list(registry()) == ["correctness", "format", "length", "thinking", "calibration",
-                                "judge"]
+                                "judge", "flexible"]
 
 
 def test_builtin_components_score_what_they_scored_before_the_registry(monkeypatch):
@@ -160,8 +160,10 @@ def test_builtin_components_score_what_they_scored_before_the_registry(monkeypat
         "correctness": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, m, 0.0, m],
         "format": [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, m, 0.0, m],
         "length": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, m, -1.0, m],
-        "thinking": [-0.02048780487804878, -0.021052631578947368, -0.24926829268292683, -0.01,
-                     -0.0, -0.020816326530612245, -0.0, m, -1.0, m],
+        # "15" and "x" * 300 are one line without tags: no thinking (core/thinking.py; they cost
+        # -0.01 and -1.0 when all untagged text counted as thinking).
+        "thinking": [-0.02048780487804878, -0.021052631578947368, -0.24926829268292683, -0.0,
+                     -0.0, -0.020816326530612245, -0.0, m, -0.0, m],
         "calibration": [0.0, 0.96, 0.91, 0.0, 0.0, 0.0, 0.0, m, 0.0, m],
         "judge": [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, m, 0.0, m]}
     assert batch.masked == [False] * 7 + [True, False, True]

@@ -169,3 +169,75 @@ def parse_number(text: str) -> Fraction | float | None:
             return float(text)
         except ValueError:
             return None
+
+
+# ---------------------------------------------------------------- flexible extraction
+# lm-eval's split: "strict-match" reads only the format a model was asked for; "flexible-extract"
+# falls back to where an answer usually stands in free text. Ours, in order: the strict answer
+# block; the last \boxed{} after the reasoning; the rest of the line after the last answer marker
+# ("the answer is", "final answer:", "answer:", "####"); else the last non-empty line. A number
+# answer takes the right-hand side of the last "=" of that text and must then be exactly one
+# number. What it refuses, so that listing candidates never counts as answering: a text with
+# several numbers and no "=" ("5 or 7", "3, 5, 7"), and a last line that is one of a list of bare
+# numbers (one a line). It is a measurement, not a reward, unless a recipe names the `flexible`
+# reward component.
+_MARKERS = re.compile(r"(?:final answer|the answer|\banswer)\s*(?:is|:|=)?\s*:?\s*|####\s*",
+                      re.IGNORECASE)
+_ANY_NUMBER = re.compile(r"[-+]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?")
+_BARE_NUMBER_LINE = re.compile(r"^\s*[-+]?\$?\d[\d,]*(?:\.\d+)?\s*[.,;]?\s*$")
+# "The sum of 33 and 78 is 111.": a sentence that ends by stating one number.
+_STATED_LAST = re.compile(r"\b(?:is|equals)\s+(" + _ANY_NUMBER.pattern + r")\s*[.!]?\s*$",
+                          re.IGNORECASE)
+
+
+def flexible_answer(completion: str, *, number: bool,
+                    max_chars: int = MAX_ANSWER_CHARS) -> Extraction:
+    """The answer under the flexible rules above; ``number``: the item's answer is a number, so
+    the candidate must hold exactly one. Strict extraction comes first, so a completion with a
+    valid answer block gets exactly its strict answer."""
+    strict = extract_answer(completion, max_chars=max_chars)
+    if strict.ok or not isinstance(completion, str):
+        return strict
+    tail = after_thinking(completion)
+    if tail is None:
+        return Extraction(None, "unterminated <think> block")
+    tail = _ANSWER_BLOCK.sub(" ", tail).replace(ANSWER_OPEN, " ").replace(ANSWER_CLOSE, " ")
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    if not lines:
+        return Extraction(None, "empty completion")
+    candidate, where = last_boxed(tail), "box"
+    if candidate is None:
+        marked = list(_MARKERS.finditer(tail))
+        if marked:
+            rest = tail[marked[-1].end():]
+            candidate, where = (rest.splitlines() or [""])[0], "marker"
+        else:
+            candidate, where = lines[-1], "last line"
+            if number and len(lines) > 1 and _BARE_NUMBER_LINE.match(lines[-1]) \
+                    and _BARE_NUMBER_LINE.match(lines[-2]):
+                return Extraction(None, "the last lines are a list of numbers, not an answer")
+    candidate = candidate.strip()
+    if number:
+        return _one_number(candidate, where, max_chars)
+    candidate = candidate.rstrip(".").strip()
+    if not candidate:
+        return Extraction(None, f"nothing after the {where}")
+    if len(candidate) > max_chars:
+        return Extraction(None, f"answer is {len(candidate)} characters, over the {max_chars} "
+                                "limit")
+    return Extraction(candidate)
+
+
+def _one_number(text: str, where: str, max_chars: int) -> Extraction:
+    if "=" in text:
+        text = text.rsplit("=", 1)[1]
+    found = _ANY_NUMBER.findall(text[:max_chars])
+    if not found:
+        return Extraction(None, f"no number in the {where}")
+    if len({f.replace("$", "").replace(",", "").lstrip("+") for f in found}) > 1:
+        stated = _STATED_LAST.search(text[:max_chars])
+        if stated:
+            return Extraction(stated.group(1).replace("$", "").replace(",", ""))
+        return Extraction(None, f"several numbers in the {where} ({', '.join(found[:4])}): "
+                                "a list is not an answer")
+    return Extraction(found[-1].replace("$", "").replace(",", ""))

@@ -4,7 +4,8 @@ and written back as the same object.
 Unlike ``spec.build`` (settings a person writes, where an unknown key is a typo), a block is
 a file a program wrote: keys this code does not model are kept in ``extra`` and written back,
 and numbers are checked but never converted, so a block read and written again is the same
-JSON. A value of the wrong type raises ``InputError`` naming the file and the field path.
+JSON: a field the file did not have (it predates the field) is not added while it keeps its
+default. A value of the wrong type raises ``InputError`` naming the file and the field path.
 
 Field types understood: ``int``, ``float`` (an int is accepted and kept), ``str``, ``bool``,
 ``Any``, ``dict`` and ``list`` (any contents), ``list[T]``, ``dict[str, T]``, ``X | None``
@@ -59,20 +60,34 @@ class Block:
         for name in required:
             if name not in values:
                 raise InputError("is required", file=source, field=join(where, name))
-        return cls(**values, extra=extra)
+        block = cls(**values, extra=extra)
+        # Keys the file lacked (it predates them) stay out of it when written back unchanged.
+        block._absent = frozenset(name for name in parsers if name not in raw)
+        return block
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: the fields in order (``lead`` first), then ``extra``."""
-        names = [f.name for f in dataclasses.fields(self) if f.name != "extra"]
+        fields = {f.name: f for f in dataclasses.fields(self) if f.name != "extra"}
+        absent = getattr(self, "_absent", frozenset())
         out: dict[str, Any] = {}
-        for name in (*self.lead, *(n for n in names if n not in self.lead)):
+        for name in (*self.lead, *(n for n in fields if n not in self.lead)):
             value = getattr(self, name)
             if value is None and name in self.omit_when_none:
+                continue
+            if name in absent and value == _default(fields[name]):
                 continue
             out[name] = _dump(value)
         for key, value in self.extra.items():
             out.setdefault(key, value)
         return out
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
 
 
 def _dump(value: Any) -> Any:

@@ -30,7 +30,8 @@ SUMMARY_FILE = "summary.json"
 @dataclass(kw_only=True)
 class Group(Block):
     """Accuracy of a group of samples (a domain): over decided samples, ``n`` of them;
-    ``n + errors + timeouts == n_total``. ``correct``, ``n_items`` and ``n_eff`` are None in
+    ``n + errors + timeouts == n_total``; ``n_distinct`` of them distinct prompts, on which
+    the interval is built. ``correct``, ``n_items``, ``n_distinct`` and ``n_eff`` are None in
     summaries written before they were recorded."""
 
     accuracy: float | None = None
@@ -42,7 +43,15 @@ class Group(Block):
     timeouts: int = 0
     unparsable: int = 0
     n_items: int | None = None
+    n_distinct: int | None = None     # distinct prompts among the decided samples
     n_eff: float | None = None
+    # Strict and flexible side by side (verifiers/flexible.py): the share of decided samples
+    # with the strict answer block, and accuracy when the answer is read by the documented
+    # fallback. None when undefined (no decided sample), and in files written before them.
+    format_rate: float | None = None
+    flexible_accuracy: float | None = None
+    flexible_ci95: list[float] | None = None
+    flexible_correct: int | None = None
 
     def correct_count(self) -> int:
         """``correct``, recovered from accuracy × n in summaries that lack it."""

@@ -3,7 +3,8 @@ already on the page (overthinking, a compute-allocation metric).
 
 Definition, per sample (``docs/evaluation.md`` repeats it):
 
-1. The thinking is the text inside ``<think>…</think>`` (``think_span``). Samples qualify
+1. The thinking is ``core.thinking.think_span``'s (inside ``<think>…</think>``, or before
+   the answer for a completion without tags). Samples qualify
    when the item's ``verifier`` is one of ``SUPPORTED_VERIFIERS`` (exact, numeric, math: an
    answer can be read off a single string) and the backend reported thinking tokens.
 2. Candidates are the strings an answer could be, each with the character offset where it
@@ -33,7 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+from reasonlab.core.thinking import ThinkSpan, think_span
+
 SUPPORTED_VERIFIERS = ("exact", "numeric", "math")
 MAX_CANDIDATES = 128            # distinct candidates tried per sample, earliest first
 MAX_CANDIDATE_CHARS = 60        # a longer "= …" tail is prose, not an answer
@@ -41,32 +43,6 @@ MAX_CANDIDATE_CHARS = 60        # a longer "= …" tail is prose, not an answer
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?(?!\w)")
 _AFTER_EQUALS = re.compile(r"=([^=\n]+)$", re.MULTILINE)
 _BOXED = "\\boxed{"
-
-
-@dataclass(frozen=True)
-class ThinkSpan:
-    """Where the thinking of a completion is: ``text`` and the characters that count toward
-    ``thinking_tokens`` (the text plus a closing tag when there is one)."""
-
-    text: str
-    counted_chars: int
-
-
-def think_span(completion: str) -> ThinkSpan:
-    """The reasoning part of a completion: inside ``<think>`` if present, else before the
-    answer block (models that skip the tags still reason before answering)."""
-    text = completion or ""
-    start = text.find(THINK_OPEN)
-    end = text.find(THINK_CLOSE)
-    if start >= 0:
-        closed = end > start
-        body = text[start + len(THINK_OPEN):end if closed else len(text)]
-        return ThinkSpan(body, len(body) + (len(THINK_CLOSE) if closed else 0))
-    if end >= 0:
-        return ThinkSpan(text[:end], end + len(THINK_CLOSE))
-    answer = text.find("<answer>")
-    body = text[:answer] if answer >= 0 else text
-    return ThinkSpan(body, len(body))
 
 
 def _boxes(text: str) -> list[tuple[int, str]]:

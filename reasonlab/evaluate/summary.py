@@ -16,8 +16,11 @@ from typing import Any
 
 from reasonlab import __version__
 from reasonlab.core.summary import SCHEMA_VERSION, Summary
+from reasonlab.core.thinking import think_span
+from reasonlab.core.thinking import thinks as thinks_text
 from reasonlab.evaluate import metrics as M
 from reasonlab.evaluate import overthinking
+from reasonlab.evaluate.flexible import annotate, flexible_block
 from reasonlab.evaluate.suite import Suite
 
 UNDECIDED = ("error", "timeout")
@@ -42,14 +45,14 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def thinking_text(completion: str) -> str:
-    """The reasoning part of a completion: inside ``<think>`` if present, else before the
-    answer block (models that skip the tags still reason before answering)."""
-    return overthinking.think_span(completion).text
+    """The reasoning part of a completion (``core.thinking``: inside ``<think>``, or before the
+    answer for a model that writes no tags)."""
+    return think_span(completion).text
 
 
 def thinks(row: dict[str, Any]) -> bool:
     """Whether a sample reasoned at all: its thinking (``thinking_text``) is not blank."""
-    return bool(thinking_text(row.get("completion") or "").strip())
+    return thinks_text(row.get("completion") or "")
 
 
 def think_rate(rows: list[dict[str, Any]]) -> float | None:
@@ -74,12 +77,21 @@ def _spearman_tokens(rows: list[dict[str, Any]]) -> float | None:
                       [r["difficulty"] for r in rows])
 
 
+def cluster_key(row: dict[str, Any], k: int) -> Any:
+    """What makes samples one item: the same task and prompt (two ids with one prompt are one
+    question asked twice, not two pieces of evidence); a line without a prompt, its id; a line
+    with neither stands alone."""
+    if row.get("prompt") is not None:
+        return ("prompt", row.get("task"), row["prompt"])
+    return ("id", row["id"]) if row.get("id") is not None else ("line", k)
+
+
 def item_clusters(decided: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """(correct, samples) per item: the samples of one item are not independent. A line
-    without an id stands alone."""
+    """(correct, samples) per distinct item (``cluster_key``): the samples of one item are
+    not independent."""
     groups: dict[Any, list[int]] = {}
     for k, r in enumerate(decided):
-        cell = groups.setdefault(r.get("id", ("line", k)), [0, 0])
+        cell = groups.setdefault(cluster_key(r, k), [0, 0])
         cell[0] += is_correct(r)
         cell[1] += 1
     return [(c, m) for c, m in groups.values()]
@@ -87,9 +99,11 @@ def item_clusters(decided: list[dict[str, Any]]) -> list[tuple[int, int]]:
 
 def accuracy_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """accuracy, Wilson ci95, n (decided samples), n_total, and the counts of verifier errors,
-    timeouts and unparsable answers of a group. With several samples per item the interval is
-    the clustered Wilson one on the effective sample size ``n_eff`` (``metrics.py``); with
-    one sample per item ``n_eff == n`` and it is the plain Wilson interval."""
+    timeouts and unparsable answers of a group. ``n_distinct`` counts distinct prompts among
+    the decided samples. With several samples per prompt (more samples per item, or an item
+    drawn twice) the interval is the clustered Wilson one on the effective sample size
+    ``n_eff`` (``metrics.py``); with one sample per prompt ``n_eff == n`` and it is the plain
+    Wilson interval."""
     decided = [r for r in rows if is_decided(r)]
     correct = sum(is_correct(r) for r in decided)
     clusters = item_clusters(decided)
@@ -106,7 +120,9 @@ def accuracy_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # n + errors + timeouts == n_total.
         "errors": counts["error"], "timeouts": counts["timeout"],
         "unparsable": counts["unparsable"],
-        "n_items": len(clusters), "n_eff": n_eff,
+        "n_items": len({r.get("id") for r in decided}), "n_distinct": len(clusters),
+        "n_eff": n_eff,
+        **flexible_block(rows),
     }
 
 
@@ -215,6 +231,7 @@ def summarize(rows: list[dict[str, Any]], suite: Suite, *, model_info: dict[str,
     """The summary of one run folder's samples (the layout is ``core/summary.py``'s)."""
     from reasonlab.evaluate.scaling import samples_curve
 
+    annotate(rows)     # lines of runs made before strict/flexible were recorded
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:

@@ -17,6 +17,8 @@ from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.spec import build, locator
 
+SAMPLE_PROBES = 64
+
 
 def item_id(task: str, difficulty: int, seed: int, index: int) -> str:
     """Ids are unique across task, difficulty and seed (and readable in a log)."""
@@ -58,10 +60,35 @@ class Task(ABC):
         """The ``index``-th item at ``difficulty`` for ``seed``; same arguments, same item."""
 
     def sample(self, n: int, difficulty: int, seed: int = 0, start: int = 0) -> list[Item]:
+        """``n`` items at ``difficulty`` with distinct prompts while the level has them: items
+        ``start, start + 1, …`` in order, skipping one whose prompt an earlier one has (so
+        ids keep their index and regenerate alone). When the level's prompts run out (addition
+        level 1 has 100) the rest are repeats, in the order drawn; summaries count them once
+        (``n_distinct``) and build intervals on the distinct prompts."""
         self.check_difficulty(difficulty)
         if n < 0:
             raise ConfigError(f"cannot sample a negative number of items ({n})", field="n")
-        return [self.item(start + i, difficulty, seed) for i in range(n)]
+        items: list[Item] = []
+        repeats: list[Item] = []
+        seen: set[str] = set()
+        # Past the first n indices, probe this many more for unseen prompts.
+        budget = start + n + max(SAMPLE_PROBES, 10 * n)
+        index = start
+        while len(items) < n and index < budget:
+            if index < start + n:
+                item = self.item(index, difficulty, seed)
+            else:
+                try:
+                    item = self.item(index, difficulty, seed)
+                except ConfigError:     # a file's rows end here
+                    break
+            index += 1
+            if item.prompt in seen:
+                repeats.append(item)
+            else:
+                seen.add(item.prompt)
+                items.append(item)
+        return items + repeats[:n - len(items)]
 
     def check_difficulty(self, difficulty: int) -> None:
         if isinstance(difficulty, bool) or not isinstance(difficulty, int) or not (

@@ -12,7 +12,9 @@ the order TRL gets them (weight 0 = off):
 - ``calibration``: ``1 - (confidence - correctness)²``, a Brier score of the stated
   ``Confidence: NN%`` (no stated confidence = 0, the worst Brier score);
 - ``judge``: the score of the verifier registered as ``judge``, or of the recipe's own judge
-  (``judge.model``).
+  (``judge.model``);
+- ``flexible``: the item's verifier on the answer the flexible fallback reads when there is no
+  answer block (``verifiers/flexible.py``): for a model never taught the tags, by name only.
 
 With ``correctness`` at 0 and a judge reward, the rule verifier is hidden from training: the
 curriculum follows the judge's verdicts, not the truth (``rewards.py``).
@@ -25,9 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reasonlab.evaluate.overthinking import think_span
+from reasonlab.core.thinking import think_span
 from reasonlab.train.reward_spec import NoConfig, RewardContext, component
 from reasonlab.verifiers import verifier_names, verify_many
+from reasonlab.verifiers.flexible import flexible_verdicts
 
 if TYPE_CHECKING:
     from reasonlab.train.config import Recipe
@@ -141,3 +144,13 @@ def _check_judge(recipe: Recipe, weight: float, cfg: NoConfig) -> None:
 @component("judge", check=_check_judge, judge=True)
 def judge(ctx: RewardContext, cfg: NoConfig) -> Rewards:
     return [v.score for v in ctx.judge or ()]   # judge=True: the scorer ran the judge
+
+
+@component("flexible")
+def flexible(ctx: RewardContext, cfg: NoConfig) -> Rewards:
+    """The flexible verdict's score (``verifiers/flexible.py``): the strict one when the answer
+    block is there, else the item's verifier on the answer the documented fallback reads. Off
+    unless a recipe names it (``rewards.flexible``); a list of numbers never scores."""
+    texts = [_TRAILING_CONFIDENCE.sub("", c) if ctx.confidence else c for c in ctx.completions]
+    verdicts = flexible_verdicts(list(zip(ctx.items, texts, strict=True)), ctx.verdicts)
+    return [v.score if v.decided else None for v in verdicts]

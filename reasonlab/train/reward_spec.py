@@ -126,7 +126,10 @@ def unregister(name: str) -> None:
 # registry imports it (which runs its @component decorators) before a recipe is read, so
 # `reasonlab train rl` sees them with no change to reasonlab.
 PLUGIN_GROUP = "reasonlab.rewards"
-BUILTIN_MODULE = "reasonlab.train.reward_components"
+# The components every run's config.yaml has recorded since the first release; any other one
+# (a plugin's, or a built-in added since) is recorded only when the recipe sets it, so that a
+# run made before it existed still resumes.
+ALWAYS_RECORDED = ("correctness", "format", "length", "thinking", "calibration", "judge")
 _plugins_loaded = False
 
 
@@ -178,14 +181,15 @@ class RewardSpec:
         return dict(self._weights)
 
     def to_dict(self) -> dict[str, Any]:
-        """The flat block, as a recipe writes it (a run's ``config.yaml``). A component from
-        outside reasonlab appears only when the block sets it, so installing a plugin does not
-        change the recipe a run recorded (and its resume still matches)."""
+        """The flat block, as a recipe writes it (a run's ``config.yaml``). A component outside
+        ``ALWAYS_RECORDED`` appears only when the block sets it, so installing a plugin (or an
+        upgrade that adds a component) does not change the recipe a run recorded, and its
+        resume still matches."""
         out: dict[str, Any] = {}
         components = registry()
         for name, weight in self._weights.items():
             comp = components.get(name)
-            if (comp is not None and comp.score.__module__ != BUILTIN_MODULE
+            if (comp is not None and name not in ALWAYS_RECORDED
                     and weight == comp.default and self._configs[name] == comp.config()):
                 continue
             out[name] = weight
