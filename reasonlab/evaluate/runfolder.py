@@ -39,6 +39,10 @@ def _material(config: dict[str, Any]) -> dict[str, Any]:
     # Folders written before paths were resolved hold the literal spec: resolve it here too.
     if "model" in out:
         out["model"] = model_identity(out["model"])
+        # Folders made before the prompt form was recorded: endpoints were always prompted
+        # through /chat/completions, local models bare.
+        endpoint = isinstance(out["model"], str) and out["model"].startswith("openai:")
+        out.setdefault("prompt_form", "chat" if endpoint else "bare")
     return out
 
 

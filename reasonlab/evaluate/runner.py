@@ -25,6 +25,8 @@ from reasonlab.core.errors import ConfigError, InputError, ReasonlabError
 from reasonlab.core.item import Item
 from reasonlab.core.prompting import build_prompt, choose_confidence
 from reasonlab.core.summary import Scaling, Summary, Transfer, read_summary, write_summary
+from reasonlab.core.thinking import thinking_tokens
+from reasonlab.evaluate.flexible import verdict_fields
 from reasonlab.evaluate.runfolder import (
     SAMPLES,
     SampleWriter,
@@ -39,6 +41,7 @@ from reasonlab.evaluate.runfolder import (
 from reasonlab.evaluate.suite import Suite
 from reasonlab.models.base import Generation, Model, SamplingParams
 from reasonlab.models.openai_client import EndpointError
+from reasonlab.models.prompt_form import decide_for
 
 FLUSH_EVERY_S = 1.0   # longest a finished sample waits to be verified and written
 
@@ -73,12 +76,14 @@ def expand(suite: Suite) -> list[WorkUnit]:
 
 def resolved_config(suite: Suite, model_spec: str, *, batch_size: int,
                     thinking_budget: int | None, min_thinking: int | None,
-                    prices: tuple[float, float] | None) -> dict[str, Any]:
+                    prices: tuple[float, float] | None,
+                    prompt_form: str = "bare") -> dict[str, Any]:
     """What config.yaml records: enough to rerun the evaluation and to tell whether a folder can
-    be resumed with the current settings."""
+    be resumed with the current settings. ``prompt_form``: chat or bare (models/prompt_form.py)."""
     return {
         "reasonlab_version": __version__,
         "model": model_spec,
+        "prompt_form": prompt_form,
         "suite_source": suite.source,
         "suite": suite.to_dict(),
         "thinking_budget": thinking_budget,
@@ -97,9 +102,13 @@ def sample_row(unit: WorkUnit, gen: Generation, model_name: str,
     row.pop("teacher", None)
     completion = gen.full_text
     confidence, source = choose_confidence(gen.text, gen.token_confidence)
+    # One definition of thinking (core/thinking.py): a completion without tags has the thinking
+    # tokens of its text before the answer, whatever the backend counted.
+    thinking = thinking_tokens(completion, gen.completion_tokens, gen.thinking_tokens)
     row.update({
         "model": model_name, "sample": unit.sample, "completion": completion,
-        "thinking_tokens": gen.thinking_tokens, "answer_tokens": gen.answer_tokens,
+        "thinking_tokens": thinking,
+        "answer_tokens": max(0, gen.completion_tokens - thinking),
         "prompt_tokens": gen.prompt_tokens, "completion_tokens": gen.completion_tokens,
         "confidence": confidence, "confidence_source": source,
         "token_confidence": gen.token_confidence, "finish_reason": gen.finish_reason,
@@ -140,14 +149,20 @@ class _Sink:
         from reasonlab.verifiers import verify_many
 
         ok = [(u, g) for u, g in self.pending if g.finish_reason != "error"]
-        verdicts = iter(verify_many([(u.item, g.full_text) for u, g in ok]))
+        pairs = [(u.item, g.full_text) for u, g in ok]
+        strict = verify_many(pairs)
+        verdicts = iter(zip(strict, verdict_fields(pairs, strict), strict=True))
         for unit, gen in self.pending:
             row = sample_row(unit, gen, self.model_name, self.thinking_budget)
             # A failed generation is written (so the run ends) as an undecided sample: it is
             # counted with the errors, never as a wrong answer.
-            verdict = (error_verdict(unit.item.id, f"generation failed: {gen.error}")
-                       if gen.finish_reason == "error" else next(verdicts))
-            row["verdict"] = verdict.to_dict()
+            if gen.finish_reason == "error":
+                row["verdict"] = error_verdict(unit.item.id,
+                                               f"generation failed: {gen.error}").to_dict()
+            else:
+                verdict, fields = next(verdicts)
+                row["verdict"] = verdict.to_dict()
+                row.update(fields)      # format_ok, flexible (evaluate/flexible.py)
             self.writer.write(row)
         self.bar.update(len(self.pending))
         self.pending.clear()
@@ -210,12 +225,13 @@ def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
 def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_size: int = 64,
              prices: tuple[float, float] | None = None, progress: bool = True,
              baseline: str | None = None, trained_tasks: list[str] | None = None,
-             threads: int | None = None) -> Summary:
+             threads: int | None = None, chat_template: str = "auto") -> Summary:
     """Evaluate ``model`` on ``suite`` into the folder ``out`` (resuming what is there) and return
     the summary also written to ``out/summary.json``. With ``suite.thinking_budgets`` the suite
     runs again at each budget into ``out/budget-<B>/`` and the main summary gets the curve.
     ``threads``: torch CPU threads while a local model generates (None = one for models under
-    ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards.
+    ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards. ``chat_template``:
+    auto | on | off, the prompt form (``models/prompt_form.py``), recorded in config.yaml.
 
     Everything is checked before ``out`` is created — the model spec, the folder's earlier
     settings, the baseline, and (when there is anything to generate) that the model loads and an
@@ -234,6 +250,9 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
     if isinstance(model, str):
         check_model_spec(model)
         spec = model_identity(model)
+        form = decide_for(model, chat_template)
+    else:
+        form = getattr(model, "prompt_form", None) or decide_for(model.name, chat_template)
     if baseline:
         read_summary(baseline)    # a bad baseline is refused now, not after the whole run
     out = Path(out)
@@ -245,7 +264,8 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
         runs.append((out / f"budget-{budget}", budget,
                      budget if suite.budget_mode == "exact" else None))
     configs = [resolved_config(suite, spec, batch_size=batch_size, thinking_budget=cap,
-                               min_thinking=floor, prices=prices) for _, cap, floor in runs]
+                               min_thinking=floor, prices=prices, prompt_form=form.name)
+               for _, cap, floor in runs]
     for (folder, _, _), config in zip(runs, configs, strict=True):
         check_config(folder, config)
     pending = [_pending(folder, suite) for folder, _, _ in runs]
@@ -254,7 +274,7 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
     info = model.info() if isinstance(model, Model) else previous_model_info(out, spec)
     try:
         if any(pending):
-            loaded = _load(model, batch_size)
+            loaded = _load(model, batch_size, form.requested)
             info = loaded.info()
             if loaded is not model:
                 restore_threads = fit_threads(info, threads)
@@ -275,6 +295,7 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
             except EndpointError as exc:
                 stopped = EvalIncomplete(f"{exc}; stopped, the run is incomplete - rerun the "
                                          "same command to continue")
+            info = {**info, "prompt_form": form.name}
             main = _summaries(runs, suite, info, prices, baseline, trained_tasks)
             if stopped is not None:
                 raise stopped     # after the summary that says complete: false
@@ -377,7 +398,7 @@ def _is_endpoint(spec: str) -> bool:
     return ":" in spec.split("/", 1)[0]
 
 
-def _load(model: Model | str, batch_size: int) -> Model:
+def _load(model: Model | str, batch_size: int, chat_template: str = "auto") -> Model:
     if isinstance(model, Model):
         loaded = model
     else:
@@ -385,8 +406,14 @@ def _load(model: Model | str, batch_size: int) -> Model:
 
         # Our own bar counts samples across batches; the backend's per-call bar would only
         # flicker.
-        loaded = (load_model(model) if _is_endpoint(model) else
-                  load_model(model, batch_size=batch_size, progress=False))
+        if model.startswith("openai:"):
+            loaded = load_model(model, **({"mode": "completions"} if chat_template == "off"
+                                          else {}))
+        elif _is_endpoint(model):
+            loaded = load_model(model, chat_template=chat_template)
+        else:
+            loaded = load_model(model, batch_size=batch_size, progress=False,
+                                chat_template=chat_template)
     check = getattr(loaded, "check_health", None)
     if check is not None:
         check()    # down, or not serving this model: one line, before the first sample

@@ -47,6 +47,7 @@ class Generation:
     finish_reason: str = "stop"          # stop | length | error
     latency_s: float = 0.0
     error: str | None = None             # set when the backend failed for this prompt
+    token_ids: list[int] | None = None   # the completion's tokens (local backend only)
 
     @property
     def full_text(self) -> str:

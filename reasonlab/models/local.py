@@ -15,6 +15,7 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from reasonlab.core.errors import ConfigError, InputError
 from reasonlab.models.base import Generation, Model, SamplingParams
@@ -43,25 +44,56 @@ class LocalModel(Model):
     """Batched generation with a KV cache from a local checkpoint folder."""
 
     def __init__(self, path: str | Path, *, batch_size: int = 64, device: str = "auto",
-                 dtype: str = "auto", chat_template: bool = False, progress: bool = True):
+                 dtype: str = "auto", chat_template: Literal["auto", "on", "off"] = "auto",
+                 progress: bool = True):
+        """``dtype``: ``auto`` is the checkpoint's own, except bf16 for a large model on a CPU
+        with native bf16 (``models/hardware.py``); ``chat_template``: auto | on | off, the prompt
+        form (``models/prompt_form.py``)."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from reasonlab.models.hardware import prefers_bf16
+        from reasonlab.models.prompt_form import check_choice, decide
 
         folder = Path(path)
         if not (folder / "config.json").is_file():
             raise InputError("not a model folder (no config.json)", file=str(folder))
         if batch_size < 1:
             raise ConfigError("must be >= 1", field="batch_size")
-        self.name = str(path)
-        self.batch_size = batch_size
-        self.progress = progress
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(self.device)
+        check_choice(chat_template, "chat_template")
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        form = decide(chat_template, tokenizer, "chat_template")
+        if dtype == "auto" and torch.device(device).type == "cpu" and prefers_bf16(folder):
+            dtype = "bfloat16"
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device)
+        self._setup(str(path), model, tokenizer, batch_size=batch_size, progress=progress,
+                    chat=form.chat)
+        self.prompt_form = form
+
+    @classmethod
+    def around(cls, model, tokenizer, *, name: str = "policy", batch_size: int = 64,
+               progress: bool = False) -> LocalModel:
+        """This backend's decoding around a model already in memory (the RL trainer's
+        generation copy), prompting bare: callers hand it token ids (``generate_ids``)."""
+        from reasonlab.models.prompt_form import PromptForm
+
+        self = cls.__new__(cls)
+        self._setup(name, model, tokenizer, batch_size=batch_size, progress=progress,
+                    chat=False)
+        self.prompt_form = PromptForm(False, "off", "token ids given")
+        return self
+
+    def _setup(self, name: str, model, tokenizer, *, batch_size: int, progress: bool,
+               chat: bool) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self.progress = progress
+        self.tokenizer, self.model = tokenizer, model
+        self.device = next(model.parameters()).device
         self.model.eval()
-        self.use_chat_template = chat_template and bool(self.tokenizer.chat_template)
+        self.use_chat_template = chat
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "left"
@@ -75,7 +107,9 @@ class LocalModel(Model):
 
     def info(self) -> dict:
         return {**super().info(), "parameters": sum(p.numel() for p in self.model.parameters()),
-                "device": str(self.device), "batch_size": self.batch_size}
+                "device": str(self.device), "batch_size": self.batch_size,
+                "dtype": str(self.model.dtype).removeprefix("torch."),
+                "prompt_form": self.prompt_form.name}
 
     def close(self) -> None:
         self.model = None
@@ -108,7 +142,6 @@ class LocalModel(Model):
     def generate(self, prompts: Sequence[str], params: SamplingParams,
                  on_done: Callable[[int, Generation], None] | None = None) -> list[Generation]:
         import torch
-        from tqdm import tqdm
 
         check_params(params)
         plan = ForcingPlan(close_ids=self._ids("\n</think>"), answer_ids=self._ids("\n<answer>"),
@@ -119,7 +152,31 @@ class LocalModel(Model):
         if params.seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(params.seed)
         rendered = [self.render(p) for p in prompts]
-        encoded = self.encode(rendered)
+        return self._generate_encoded(rendered, self.encode(rendered), params, plan, generator,
+                                      on_done)
+
+    def generate_ids(self, encoded: Sequence[Sequence[int]],
+                     params: SamplingParams) -> list[Generation]:
+        """Complete prompts given as token ids (the RL trainer's rollouts); each Generation
+        carries its completion's ``token_ids`` (the end token included when it ended on one)."""
+        import torch
+
+        check_params(params)
+        plan = ForcingPlan(close_ids=[], answer_ids=[], wait_ids=[])
+        generator = None
+        if params.seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(params.seed)
+        encoded = [list(ids) for ids in encoded]
+        texts = [self.tokenizer.decode(ids) for ids in encoded]
+        return self._generate_encoded(texts, encoded, params, plan, generator, None)
+
+    def _generate_encoded(self, rendered: list[str], encoded: list[list[int]],
+                          params: SamplingParams, plan: ForcingPlan, generator,
+                          on_done: Callable[[int, Generation], None] | None,
+                          ) -> list[Generation]:
+        from tqdm import tqdm
+
+        prompts = rendered
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
         results: list[Generation | None] = [None] * len(prompts)
 
@@ -268,7 +325,7 @@ class LocalModel(Model):
             thinking_tokens=row.thinking_tokens,
             answer_tokens=len(row.ids) - row.thinking_tokens,
             token_confidence=row.answer_confidence(), finish_reason=row.finish_reason,
-            latency_s=row.latency_s)
+            latency_s=row.latency_s, token_ids=list(row.ids))
 
 
 # A shorter shared prefix saves less than the extra forward call costs.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 from reasonlab.core.errors import ConfigError, ReasonlabError
 from reasonlab.models.base import Generation, Model, SamplingParams
@@ -38,14 +39,18 @@ class VLLMModel(Model):
 
         return [f.name for f in dataclasses.fields(import_vllm().EngineArgs) if f.name != "model"]
 
-    def __init__(self, path: str, *, chat_template: bool = False, progress: bool = True,
-                 **engine_options):
+    def __init__(self, path: str, *, chat_template: Literal["auto", "on", "off"] = "auto",
+                 progress: bool = True, **engine_options):
+        from reasonlab.models.prompt_form import check_choice, decide
+
         vllm = import_vllm()
+        check_choice(chat_template, "chat_template")
         self.name = f"vllm:{path}"
-        self.chat_template = chat_template
         self.progress = progress
         self.llm = vllm.LLM(model=path, **engine_options)
         self.tokenizer = self.llm.get_tokenizer()
+        self.prompt_form = decide(chat_template, self.tokenizer, "chat_template")
+        self.chat_template = self.prompt_form.chat
         self._pieces: dict[int, str] = {}
 
     def piece(self, token: int) -> str:
