@@ -18,6 +18,8 @@ from reasonlab.train.rl import ReasonlabGRPOTrainer
 # (class, method, the parameter names reasonlab's override is written against)
 OVERRIDDEN = [
     (GRPOTrainer, "_generate_and_score_completions", ["self", "inputs"]),
+    (GRPOTrainer, "_generate_single_turn", ["self", "prompt_ids", "images", "multimodal_fields",
+                                            "num_generations", "has_tool_images"]),
     (Trainer, "_get_output_dir", ["self", "trial"]),
     (Trainer, "_save_checkpoint", ["self", "model", "trial"]),
     (DynamicLayer, "lazy_initialization", ["self", "key_states", "value_states"]),
@@ -40,7 +42,8 @@ def test_overridden_private_method_still_exists_with_its_signature(owner, name, 
 
 
 def test_reasonlab_classes_really_override_them():
-    assert "_generate_and_score_completions" in vars(ReasonlabGRPOTrainer)
+    assert {"_generate_and_score_completions", "_generate_single_turn"} <= set(
+        vars(ReasonlabGRPOTrainer))
     assert {"_get_output_dir", "_save_checkpoint"} <= set(vars(AtomicCheckpointMixin))
     overridden = {name for owner, name, _ in OVERRIDDEN if owner is DynamicLayer}
     assert overridden <= set(vars(PreallocatedLayer))

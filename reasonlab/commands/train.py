@@ -22,6 +22,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="continue from the newest valid checkpoint in --out")
         q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a recipe field, e.g. trl.learning_rate=1e-4 (repeatable)")
+        q.add_argument("--chat-template", choices=["auto", "on", "off"], default=None,
+                       help="prompt through the model's chat template (the recipe's "
+                            "prompt.chat): auto = when the template adds role markup, as an "
+                            "instruct model's does; the form used is recorded in config.yaml")
         q.set_defaults(handler=run, kind=kind)
 
 
@@ -31,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_steps is not None and args.max_steps < 1:
         raise ConfigError(f"must be at least 1, got {args.max_steps}", field="--max-steps")
-    recipe = load_recipe(args.config, args.set, kind=args.kind)
+    overrides = list(args.set)
+    if args.chat_template is not None:
+        value = {"on": "true", "off": "false"}.get(args.chat_template, "auto")
+        overrides.append(f"prompt.chat={value}")
+    recipe = load_recipe(args.config, overrides, kind=args.kind)
     if args.kind == "rl":
         from reasonlab.train.rl import train_rl
 

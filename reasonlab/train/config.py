@@ -10,7 +10,7 @@ seed: 0
 max_steps: 200
 tasks:                   # drawn by weight; each has its own level range and curriculum
   - {name: addition, weight: 1, min_level: 1, max_level: 4, start_level: 1, config: {}}
-prompt: {template: default, confidence: false, chat: false}
+prompt: {template: default, confidence: false, chat: auto}   # chat: auto | true | false
 curriculum: {enabled: true, window: 32, promote_at: 0.8, demote_at: 0.3}
 rewards: {correctness: 1.0, format: 0.1, length: 0.0, length_limit: null, length_cache: null,
           thinking: 0.0, calibration: 0.0, judge: 0.0}   # any registered component (reward_spec.py)
@@ -18,6 +18,7 @@ checkpoint: {every: 50, keep: 2}
 eval: {every: 0, suite: smoke, batch_size: 32}
 rollouts: true           # DIR/rollouts/step-N.jsonl (RL only)
 drop_zero_variance_groups: false   # RL: groups whose completions all scored alike leave the loss
+generation_backend: trl  # RL: trl (model.generate) | reasonlab (its decoding loop, bf16 on a CPU)
 sft_items: 2000          # SFT: distinct teacher examples drawn over the tasks' level ranges
 styles: {full: 1.0}      # SFT: reasoning styles by weight, chosen per item (full | direct | …)
 phases: []               # SFT: stages run in order, e.g. skill then habit (see PhaseSpec)
@@ -32,7 +33,7 @@ import dataclasses
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.spec import build, builtin_names, builtin_or_file, locator
@@ -60,7 +61,10 @@ class TaskSpec:
 class PromptSpec:
     template: str = "default"
     confidence: bool = False
-    chat: bool = False   # send the prompt as a user message (the model's chat template applies)
+    # Send the prompt as a user message through the model's chat template: auto (the rule of
+    # models/prompt_form.py: an instruct model's template, not a tiny model's), true or false.
+    # Resolved to true/false when the recipe is read, and recorded so in config.yaml.
+    chat: bool | Literal["auto"] = "auto"
 
 
 @dataclass
@@ -111,6 +115,7 @@ class Recipe:
     eval: EvalSpec = field(default_factory=EvalSpec)
     rollouts: bool = True
     drop_zero_variance_groups: bool = False   # RL: leave groups that all scored alike out
+    generation_backend: str = "trl"   # RL: trl (model.generate) | reasonlab (rollout_backend.py)
     sft_items: int = 2000
     styles: dict = field(default_factory=lambda: {"full": 1.0})
     phases: list[PhaseSpec] = field(default_factory=list)
@@ -190,6 +195,18 @@ def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = N
     return recipe
 
 
+def resolve_prompt_form(recipe: Recipe) -> None:
+    """``prompt.chat: auto`` becomes true or false by the model's tokenizer (the rule of
+    ``models/prompt_form.py``), so config.yaml records the form that ran."""
+    from reasonlab.models.prompt_form import decide_for
+
+    requested = {True: "on", False: "off"}.get(recipe.prompt.chat, "auto")
+    try:
+        recipe.prompt.chat = decide_for(recipe.model, requested, "prompt.chat").chat
+    except ConfigError as exc:
+        raise recipe.fail("prompt.chat", exc.message) from None
+
+
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
     from reasonlab.tasks import entry_field, get_task
@@ -241,6 +258,7 @@ def validate(recipe: Recipe) -> None:
         resolve_template(recipe.prompt.template)
     except ConfigError as exc:
         raise fail("prompt.template", exc.message) from None
+    resolve_prompt_form(recipe)
     cur = recipe.curriculum
     if cur.window < 1:
         raise fail("curriculum.window", f"must be at least 1, got {cur.window}")
@@ -287,6 +305,8 @@ def validate(recipe: Recipe) -> None:
         check_rewards(recipe)
     elif recipe.drop_zero_variance_groups:
         raise fail("drop_zero_variance_groups", "applies to RL recipes only (SFT has no groups)")
+    from reasonlab.train.rollout_backend import check_backend
     from reasonlab.train.runfolder import validate_trl
 
+    check_backend(recipe)
     validate_trl(recipe)   # TRL's own checks now, before any run folder is made

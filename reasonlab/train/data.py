@@ -56,9 +56,10 @@ class TaskMix:
         return build_prompt(item.prompt, self.prompt.template, self.prompt.confidence)
 
     def policy_prompt(self, item: Item) -> str | list[dict[str, str]]:
-        """Plain text, or one user message when the recipe asks for the chat template."""
+        """Plain text, or one user message when the recipe asks for the chat template (``chat``
+        is resolved to true or false when a recipe is read; an unresolved auto reads as bare)."""
         text = self.text(item)
-        return [{"role": "user", "content": text}] if self.prompt.chat else text
+        return [{"role": "user", "content": text}] if self.prompt.chat is True else text
 
     def materialize(self, rows: list[dict[str, Any]],
                     level_of: Callable[[str], int]) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ class TaskMix:
                 raise ValueError(f"task {item.task!r} gives no {style!r} teacher completion "
                                  f"for item {item.id}; SFT needs one")
             completion = teacher_completion(text, self.prompt.confidence)
-            if self.prompt.chat:
+            if self.prompt.chat is True:
                 rows.append({"prompt": self.policy_prompt(item), "id": item.id, "style": style,
                              "completion": [{"role": "assistant", "content": completion}]})
             else:

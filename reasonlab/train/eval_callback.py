@@ -130,7 +130,7 @@ class InLoopEval(TrainerCallback):
         from reasonlab.models.local import LocalModel
 
         model = LocalModel(weights, batch_size=self.batch_size, progress=False,
-                           chat_template=self.chat)
+                           chat_template="on" if self.chat else "off")
         model.name = f"{self.run_name}@step-{step}"
         try:
             summary = run_eval(model, self.suite, self.folder / f"step-{step}",

@@ -45,11 +45,24 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
 
     def __init__(self, *args: Any, mix: TaskMix, curriculum: Curriculum,
                  checkpoint_root: Path, checkpoint_keep: int,
-                 drop_zero_variance_groups: bool = False, **kwargs: Any):
+                 drop_zero_variance_groups: bool = False, generation_backend: str = "trl",
+                 **kwargs: Any):
+        from reasonlab.train.rollout_backend import FastRollouts
+
         self.mix, self.curriculum = mix, curriculum
         self.drop_zero_variance_groups = drop_zero_variance_groups
         self.checkpoint_root, self.checkpoint_keep = checkpoint_root, checkpoint_keep
         super().__init__(*args, **kwargs)
+        self.fast_rollouts = (FastRollouts(self, self.args.seed)
+                              if generation_backend == "reasonlab" else None)
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations,
+                              has_tool_images=False):
+        # generation_backend: reasonlab (rollout_backend.py); text-only prompts, no vLLM.
+        if self.fast_rollouts is None or images is not None and any(images):
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields,
+                                                 num_generations, has_tool_images)
+        return self.fast_rollouts.completions(prompt_ids), None
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         # inputs: the local generation batch, B·G rows {"slot", "prompt": ""}; rows of one slot
@@ -141,7 +154,9 @@ def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps:
         model=model, reward_funcs=funcs, args=args, train_dataset=slot_dataset(slots),
         callbacks=[runfolder.MetricsLog(out / runfolder.METRICS), *(callbacks or [])],
         mix=mix, curriculum=curriculum, checkpoint_root=out / runfolder.CHECKPOINTS,
-        checkpoint_keep=recipe.checkpoint.keep)
+        checkpoint_keep=recipe.checkpoint.keep,
+        drop_zero_variance_groups=recipe.drop_zero_variance_groups,
+        generation_backend=recipe.generation_backend)
     runfolder.quiet_logs(trainer)   # compact lines on stderr; every field in metrics.jsonl
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,

@@ -186,8 +186,14 @@ def trl_kwargs(recipe: Recipe, out: Path, max_steps: int) -> dict[str, Any]:
     """Settings reasonlab owns, merged over the recipe's ``trl`` block."""
     import torch
 
-    # TRL defaults to bf16, which a CPU-only machine refuses; GPU recipes keep TRL's choice.
-    device = {} if torch.cuda.is_available() else {"bf16": False, "use_cpu": True}
+    from reasonlab.models.hardware import prefers_bf16
+
+    # TRL defaults to bf16, which a CPU without native bf16 runs slowly or refuses; on a CPU
+    # with it (AVX512-BF16, AMX), a large model trains under bf16 autocast (models/hardware.py).
+    # GPU recipes keep TRL's choice; a recipe's own trl.bf16 wins everywhere.
+    device = {} if torch.cuda.is_available() else {
+        "bf16": not recipe.model.startswith("init:") and prefers_bf16(recipe.model),
+        "use_cpu": True}
     report_to = recipe.trl.get("report_to") or []
     if "wandb" in ([report_to] if isinstance(report_to, str) else report_to):
         os.environ.setdefault("WANDB_MODE", "offline")   # no network unless the user asks
