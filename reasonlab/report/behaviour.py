@@ -11,10 +11,11 @@ from reasonlab.core.summary import TaskSummary
 from reasonlab.report import plots_behaviour as PB
 from reasonlab.report.load import ReportInputs
 from reasonlab.report.parts import Figure, Section, Table, num, pct
-from reasonlab.report.plots import BASE_COLOR, RUN_COLOR, SKILL_COLOR
+from reasonlab.report.plots import BASE_COLOR, PRETRAINED_COLOR, RUN_COLOR, SKILL_COLOR
 from reasonlab.report.series import rate_change
 
 SKILL_LABEL = "skill"
+PRETRAINED_LABEL = "pretrained"
 ROLE_ORDER = ("RL-trained", "trained", "SFT only", "never trained")
 GROUP_NAMES = {"RL-trained": "the RL-trained tasks", "trained": "the trained tasks",
                "SFT only": "the tasks warm-started by SFT but never RL-trained",
@@ -24,9 +25,13 @@ GROUP_NAMES = {"RL-trained": "the RL-trained tasks", "trained": "the trained tas
 
 
 def series(inputs: ReportInputs, labels: tuple[str, str]) -> list[PB.Series]:
-    """The models to draw, in drawing order: the baseline (dashed, open markers, on top so an
-    identical run cannot hide it), the skill-phase model, the run."""
+    """The models to draw, in drawing order: the pretrained model of a real-model demo, the
+    baseline (dashed, open markers, on top so an identical run cannot hide it), the
+    skill-phase model, the run."""
     out = []
+    if inputs.pretrained is not None:
+        out.append(PB.Series(PRETRAINED_LABEL, inputs.pretrained.summary, PRETRAINED_COLOR,
+                             ":", "^", True, 2.5))
     if inputs.baseline is not None:
         out.append(PB.Series(labels[0], inputs.baseline.summary, BASE_COLOR, "--", "o", True, 3))
     if inputs.skill is not None:

@@ -72,6 +72,7 @@ class ReportInputs:
     baseline: EvalRun | None = None
     train: TrainRun | None = None
     skill: EvalRun | None = None     # a demo's warm start after its skill phase, if evaluated
+    pretrained: EvalRun | None = None    # a real-model demo's model before any training
     trained_tasks: list[str] | None = None     # None: unknown
     trained_tasks_source: str = ""
     transfer: dict[str, Any] | None = None
@@ -203,7 +204,8 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
            trained_tasks: list[str] | None = None) -> ReportInputs:
     """Load everything a report needs. ``run`` may be a demo folder (one with demo.json): the
     runs its ``runs`` map names are the run (``rl``), the baseline (``base``), the training run
-    (``rl_train``) and, when there, the skill-phase eval (``skill``), unless given."""
+    (``rl_train``) and, when there, the skill-phase eval (``skill``) and the pretrained
+    model's (``pretrained``: a demo of an imported model), unless given."""
     folder = Path(run)
     demo: dict[str, Any] = {}
     demo_root: Path | None = None
@@ -226,14 +228,15 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
         inputs.baseline = load_eval_run(baseline, role="baseline run")
     if train is not None:
         inputs.train = load_train_run(train)
-    skill = demo_run(demo_root, demo, "skill") if demo_root else None
-    if skill is not None:
-        if has_summary(skill):
-            inputs.skill = load_eval_run(skill, role="skill-phase run")
+    for role, what in (("skill", "skill-phase run"), ("pretrained", "pretrained-model run")):
+        extra = demo_run(demo_root, demo, role) if demo_root else None
+        if extra is None:
+            continue
+        if has_summary(extra):
+            setattr(inputs, role, load_eval_run(extra, role=what))
         else:
-            inputs.notes.append(f"demo.json names a skill-phase run "
-                                f"({demo_runs(demo)['skill']}) but {skill / SUMMARY_FILE} is "
-                                "missing")
+            inputs.notes.append(f"demo.json names a {what} ({demo_runs(demo)[role]}) but "
+                                f"{extra / SUMMARY_FILE} is missing")
     recorded = inputs.run.summary.transfer
     if trained_tasks and demo and list(trained_tasks) == list(demo.get("trained_tasks") or []):
         trained_tasks = None      # the demo passing its own list: say it comes from demo.json

@@ -20,6 +20,7 @@ from reasonlab.core.summary import BudgetPoint, SamplesCurve, Summary
 
 # run, baseline and a demo's skill-phase model, the same colours in every figure
 RUN_COLOR, BASE_COLOR, SKILL_COLOR = "#1f63b4", "#8a8a8a", "#d9822b"
+PRETRAINED_COLOR = "#3a8f4a"
 DPI = 96
 
 

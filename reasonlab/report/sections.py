@@ -301,8 +301,11 @@ def examples_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
 
 
 def build_sections(inputs: ReportInputs, labels: tuple[str, str]) -> list[Section]:
+    from reasonlab.report.formats import strict_flexible_section
+
     return [transfer_section(inputs, labels), habit_section(inputs, labels),
-            accuracy_section(inputs, labels), compute_section(inputs, labels),
+            accuracy_section(inputs, labels), strict_flexible_section(inputs, labels),
+            compute_section(inputs, labels),
             calibration_section(inputs, labels), scaling_section(inputs, labels),
             training_section(inputs),
             reflection_section(inputs, labels), examples_section(inputs, labels)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from reasonlab import __version__
 from reasonlab.core.jsonl import atomic_writer
 from reasonlab.report import html
-from reasonlab.report.behaviour import SKILL_LABEL
+from reasonlab.report.behaviour import PRETRAINED_LABEL, SKILL_LABEL
 from reasonlab.report.load import ReportInputs, gather, is_demo_folder
 from reasonlab.report.narrative import summary_sentences
 from reasonlab.report.parts import Table
@@ -38,8 +38,8 @@ def run_labels(inputs: ReportInputs) -> tuple[str, str]:
 
 def runs_table(inputs: ReportInputs, labels: tuple[str, str]) -> Table:
     rows = []
-    for label, run in ((labels[0], inputs.baseline), (SKILL_LABEL, inputs.skill),
-                       (labels[1], inputs.run)):
+    for label, run in ((PRETRAINED_LABEL, inputs.pretrained), (labels[0], inputs.baseline),
+                       (SKILL_LABEL, inputs.skill), (labels[1], inputs.run)):
         if run is None:
             continue
         s = run.summary
