@@ -99,14 +99,46 @@ def _evaluate(model: Path, suite: Any, out: Path) -> Summary:
     return summary
 
 
-def _stage(number: int, title: str) -> float:
-    print(f"\n== [{number}/5] {title}", flush=True)
+def _stage(number: int, title: str, of: int = 5) -> float:
+    print(f"\n== [{number}/{of}] {title}", flush=True)
     return time.perf_counter()
 
 
 def _done(start: float, timings: dict[str, float], name: str) -> None:
     timings[name] = round(time.perf_counter() - start, 1)
     print(f"   done in {timings[name]:.0f}s", flush=True)
+
+
+SETTINGS_FILE = "demo-settings.json"
+
+
+def claim_folder(out: Path, settings: dict[str, Any]) -> None:
+    """Start ``out`` for a demo with these settings, or continue it when it was started with
+    the same ones. A folder started otherwise (another seed, --fast or not, another model) is
+    refused, naming what differs: its finished stages would be skipped and the numbers mixed.
+    Demo folders made before the settings were recorded are checked against their
+    demo.json."""
+    from reasonlab.core.errors import ConfigError, InputError
+
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a demo folder; choose another --out", file=str(out),
+                         field="--out")
+    path = out / SETTINGS_FILE
+    before: dict[str, Any] | None = None
+    if path.is_file():
+        before = json.loads(path.read_text())
+    elif (out / "demo.json").is_file():
+        recorded = json.loads((out / "demo.json").read_text())
+        before = {key: recorded[key] for key in settings if key in recorded}
+    if before is not None:
+        differ = [f"{key} {before[key]!r} (now {settings[key]!r})" for key in settings
+                  if key in before and before[key] != settings[key]]
+        if differ:
+            raise ConfigError(f"{out} holds a demo started with other settings: "
+                              f"{'; '.join(differ)}; rerun with the same flags to continue "
+                              "it, or choose a new --out", field="--out")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -> int:
@@ -120,7 +152,7 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     out = Path(out)
     size = SIZES["fast" if fast else "default"]
     suite_spec = demo_suite(size, seed)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(out, {"seed": seed, "fast": fast})
     suite_file = out / "suite.yaml"
     suite_file.write_text(yaml.safe_dump(suite_spec, sort_keys=False))
     suite = load_suite(str(suite_file))
@@ -218,14 +250,16 @@ def gain_line(name: str, g: dict[str, Any]) -> str:
             f"({g['points']:+.1f} points on {g['n_rl']} items); {verdict}; {target}")
 
 
-def print_table(runs: dict[str, Summary]) -> None:
+def print_table(runs: dict[str, Summary], groups: dict[str, list[str]] | None = None,
+                labels: dict[str, str] | None = None) -> None:
     """Accuracy (95% intervals) and think rate per task x difficulty, for every evaluated
     model (skill -> base -> rl), grouped by what training each task saw."""
+    groups, labels = groups or GROUPS, labels or GROUP_LABELS
     names = list(runs)
     rl = runs[names[-1]]
     print(f"\n{'group':<15}{'task':<16}{'diff':>4}" + "".join(f"{n:>17}" for n in names)
           + f"{'change':>8}   think rate " + " -> ".join(names))
-    for group, tasks in GROUPS.items():
+    for group, tasks in groups.items():
         for name in tasks:
             for level in sorted(_cells(rl, name), key=int):
                 cells = [_cells(r, name).get(level) for r in runs.values()]
@@ -234,7 +268,7 @@ def print_table(runs: dict[str, Summary]) -> None:
                 last, prior = cells[-1].accuracy, cells[-2].accuracy
                 change = "n/a" if last is None or prior is None else f"{100 * (last - prior):+.1f}"
                 think = " -> ".join(_rate(c.think_rate) for c in cells)
-                print(f"{GROUP_LABELS[group]:<15}{name:<16}{level:>4}"
+                print(f"{labels[group]:<15}{name:<16}{level:>4}"
                       + "".join(f"{_cell(c):>17}" for c in cells) + f"{change:>8}   {think}")
 
 

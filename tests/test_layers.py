@@ -21,7 +21,7 @@ LAYERS = [
     {"evaluate"},
     {"train"},
     {"report"},
-    {"demo", "commands", "cli", "__main__"},
+    {"demo", "demo_real", "commands", "cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Old import paths of modules that moved to core, kept for code outside reasonlab.

