@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "no_progress", False):
+            from reasonlab.core.quiet import dependency_bars
+
+            # --no-progress: no bar of any dependency's either (loading, saving, tokenizing).
+            with dependency_bars(False):
+                return int(args.handler(args) or 0)
         return int(args.handler(args) or 0)
     except ReasonlabError as exc:
         # Bad input is one clear line (file:line: field: message), not a traceback.

@@ -164,7 +164,7 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     start = _stage(1, f"SFT warm start of a tiny model: {phases}")
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
-        train_sft(sft_recipe, out / "sft", resume=True)
+        train_sft(sft_recipe, out / "sft", resume=True, announce=False)
     _done(start, timings, "sft")
 
     start = _stage(2, "evaluate the warm start after each phase (skill, base)")
@@ -180,7 +180,7 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
         recipe = load_recipe(RL_RECIPE, [f"seed={seed}", f"eval.suite={suite_file.resolve()}",
                                          "eval.every=0", f"model={sft_final.resolve()}",
                                          f"max_steps={size.rl_steps}"], kind="rl")
-        train_rl(recipe, out / "rl-train", resume=True)
+        train_rl(recipe, out / "rl-train", resume=True, announce=False)
     _done(start, timings, "rl")
 
     start = _stage(4, "evaluate the RL-trained model (rl)")

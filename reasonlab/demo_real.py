@@ -131,7 +131,7 @@ def run_real_demo(model: str, out: str | Path = "runs/demo-real", fast: bool = F
         f"{p.name} {p.max_steps} steps {p.styles}" for p in sft_recipe.phases), STAGES)
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
-        train_sft(sft_recipe, out / "sft", resume=True)
+        train_sft(sft_recipe, out / "sft", resume=True, announce=False)
     _done(start, timings, "sft")
 
     start = _stage(4, "evaluate the cold start after each phase (skill, base)", STAGES)
@@ -148,7 +148,7 @@ def run_real_demo(model: str, out: str | Path = "runs/demo-real", fast: bool = F
         recipe = load_recipe(RL_RECIPE, [f"model={sft_final.resolve()}", f"seed={seed}", held,
                                          "eval.every=0", f"max_steps={size.rl_steps}"],
                              kind="rl")
-        train_rl(recipe, out / "rl-train", resume=True)
+        train_rl(recipe, out / "rl-train", resume=True, announce=False)
     _done(start, timings, "rl")
 
     start = _stage(6, "evaluate the RL-trained model (rl); transfer, gain check, report", STAGES)

@@ -19,11 +19,19 @@ mkdir -p "$OUT"
 start=$(date +%s)
 step() { echo "== $(( $(date +%s) - start ))s: $*" >&2; }
 
-step "held-out candidates (seed 1; judges train on seed 0)"
-$R judge data --task addition --difficulty 1 2 3 --n "$N" --seed 1 --out "$OUT/heldout.jsonl"
+# Every data set uses judge-tiny's task settings (restate: false). Held-out sets share no prompt
+# with any set a judge trained on (--exclude): addition level 1 has 100 prompts and judge-tiny's
+# 6,400 candidates use all of them, so held-out candidates are levels 2 and 3.
+TASK="--task addition --config restate=false"
+step "round 1: judge-tiny's training candidates, written out (the recipe's own draw)"
+$R judge data $TASK --difficulty 1 2 3 --n 6400 --seed 0 --out "$OUT/train1.jsonl" --force
+step "held-out candidates, disjoint from them by prompt"
+$R judge data $TASK --difficulty 2 3 --n "$N" --seed 1 --exclude "$OUT/train1.jsonl" \
+    --out "$OUT/heldout.jsonl" --force
 
 step "round 1: judge"
-$R train judge --config judge-tiny --out "$OUT/judge1" $JUDGE_SET
+$R train judge --config judge-tiny --out "$OUT/judge1" --set "judge.data=$OUT/train1.jsonl" \
+    $JUDGE_SET
 $R judge calibrate --judge "$OUT/judge1/final" --data "$OUT/heldout.jsonl" --no-progress \
     --out "$OUT/judge1.calibration.json"
 
@@ -32,12 +40,13 @@ $R train rl --config rl-tiny-judge --out "$OUT/rl1" --set "model=$WARM" \
     --set "judge.model=$OUT/judge1/final" $RL_SET
 
 step "round 2: the new generator's samples, labelled by the rule verifier"
-$R judge data --task addition --difficulty 1 2 3 --n "$N" --seed 2 --policy "$OUT/rl1/final" \
-    --policy-samples 2 --prompt-template raw --out "$OUT/policy.jsonl"
-$R judge data --task addition --difficulty 1 2 3 --n $((N / 2)) --seed 3 --policy "$OUT/rl1/final" \
-    --policy-samples 2 --prompt-template raw --out "$OUT/heldout-policy.jsonl"
-$R judge data --task addition --difficulty 1 2 3 --n $((N * 3)) --seed 0 --out "$OUT/perturbed.jsonl"
+$R judge data $TASK --difficulty 1 2 3 --n "$N" --seed 2 --policy "$OUT/rl1/final" \
+    --policy-samples 2 --prompt-template raw --out "$OUT/policy.jsonl" --force
+$R judge data $TASK --difficulty 1 2 3 --n $((N * 3)) --seed 0 --out "$OUT/perturbed.jsonl" --force
 cat "$OUT/policy.jsonl" "$OUT/perturbed.jsonl" > "$OUT/judge2-data.jsonl"
+$R judge data $TASK --difficulty 2 3 --n $((N / 2)) --seed 3 --policy "$OUT/rl1/final" \
+    --policy-samples 2 --prompt-template raw --exclude "$OUT/train1.jsonl" \
+    --exclude "$OUT/judge2-data.jsonl" --out "$OUT/heldout-policy.jsonl" --force
 
 step "round 2: judge 2 (judge 1 trained on, with the policy's samples)"
 $R train judge --config judge-tiny --out "$OUT/judge2" --set "model=$OUT/judge1/final" \

@@ -52,7 +52,11 @@ def test_sample_writes_items_deterministically(capsys, name):
     _, second, _ = run(capsys, *args)
     assert first == second
     items = [Item.from_dict(json.loads(line)) for line in first.splitlines()]
-    assert [i.id for i in items] == [f"{name}-4-1-{k:06d}" for k in range(3)]
+    # Items 0, 1, 2, … skipping an index whose prompt an earlier item has (no repeats).
+    indices = [int(i.id.rsplit("-", 1)[1]) for i in items]
+    assert [i.id.rsplit("-", 1)[0] for i in items] == [f"{name}-4-1"] * 3
+    assert indices[0] == 0 and indices == sorted(set(indices))
+    assert len({i.prompt for i in items}) == 3
     assert all(i.difficulty == 4 and i.teacher for i in items)
     _, bare, _ = run(capsys, *args, "--no-teacher")
     assert all("teacher" not in json.loads(line) for line in bare.splitlines())

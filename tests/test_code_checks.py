@@ -179,3 +179,23 @@ def test_a_replay_that_failed_never_scores_as_one_that_passed(report):
     passed, total, why = read_replay(Record(calls=[], encoded=[], asserts=3), result)
     assert why and passed < total, (passed, total, why)
     assert total == max(3, report["asserts"])
+
+
+def test_every_way_a_replay_fails_is_the_programs_wrong_answer():
+    """One rule (issue 18): the replay runs no program and the check passed on the reference's
+    values, so a replay stopped by the host, a timeout, an abort or unreadable values is the
+    program's failure: wrong, score 0, never an undecided verdict that leaves it out."""
+    from types import SimpleNamespace
+
+    from reasonlab.core.item import Item
+    from reasonlab.sandbox.runner import RunFailed
+    from reasonlab.verifiers.code_verdict import _judge_replay
+
+    item = Item(id="c", task="code", domain="code", difficulty=1, prompt="", answer=None,
+                verifier="code", meta={})
+    prepared = SimpleNamespace(program="def f(x):\n    return x\n", record=None)
+    for replay in (None, RunFailed("no result within 9 s", timed_out=True),
+                   RunFailed("the sandbox died"), {"aborted": "over its time budget"}):
+        verdict = _judge_replay(item, prepared, replay)
+        assert (verdict.status, verdict.score) == ("wrong", 0.0), replay
+        assert "replay" in verdict.detail

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from reasonlab.core.item import Item
-from reasonlab.judges.calibrate import Confusion, altered, cohen_kappa, synthesize
+from reasonlab.judges.agreement import Confusion, confusion_of
+from reasonlab.judges.calibrate import altered, synthesize
 from reasonlab.judges.judge import Case, Judge, JudgeSettings, _Prepared, combine, final_section
 from reasonlab.judges.parse import parse_verdict, score_of
 from reasonlab.judges.templates import REFERENCE_V1, TEMPLATES
@@ -187,10 +188,9 @@ def test_kappa_hand_computed():
     assert Confusion(tp=0, fp=5, tn=0, fn=5).kappa() == pytest.approx(-1.0)
     # Both raters constant and equal: chance agreement is 1, kappa undefined.
     assert Confusion(4, 0, 0, 0).kappa() is None
-    judge_says = [True, True, False, False, True, False]
-    truth_says = [True, False, False, True, True, False]
+    said, truth = "yynnyn", "RWWRRW"
     # p_o = 4/6; p_e = (3/6)(3/6) + (3/6)(3/6) = 0.5; kappa = (2/3 - 1/2) / (1/2) = 1/3
-    assert cohen_kappa(judge_says, truth_says) == pytest.approx(1 / 3)
+    assert confusion_of(truth, said, range(6)).kappa() == pytest.approx(1 / 3)
 
 
 def test_synthesized_calibration_pairs():
@@ -263,11 +263,14 @@ def test_pairwise_swap_flips_the_second_order_back(tmp_path, raw, votes, score):
 def test_shipped_safety_example_is_consistent():
     from pathlib import Path
 
+    from importlib import resources
+
     from reasonlab.core.jsonl import read_jsonl
-    from reasonlab.judges import safety_example
     from reasonlab.tasks import load_items
 
-    paths = safety_example()
+    folder = resources.files("reasonlab") / "data" / "safety"     # installed with the package
+    paths = {name: str(folder / file) for name, file in
+             (("spec", "spec.md"), ("items", "items.jsonl"), ("completions", "completions.jsonl"))}
     spec = Path(paths["spec"]).read_text()
     items = load_items(paths["items"])
     completions = {obj["id"]: obj["completion"] for _, obj in read_jsonl(paths["completions"])}

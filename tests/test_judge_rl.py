@@ -152,7 +152,7 @@ def test_the_recipe_judge_scores_and_the_truth_stays_out(yes_judge):
 
 
 @pytest.mark.parametrize(("override", "field", "message"), [
-    ("judge.model=no/such/judge", "judge.model", "neither a model folder"),
+    ("judge.model=no/such/judge", "judge.model", "no such folder"),
     ("judge.alarm.window=0", "judge.alarm.window", "at least 1"),
     ("judge.template=pairwise-v1", "judge.template", "reference mode"),
 ])

@@ -170,5 +170,5 @@ def test_bad_judge_data_file_names_its_line(tmp_path, capsys):
     assert main(["train", "judge", "--config", "judge-smoke", "--out", str(tmp_path / "run"),
                  "--set", f"judge.data={data}"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith(f"{data}:2: field 'label': must be true or false")
+    assert err.endswith(f"{data}:2: field 'label': must be true or false, got 'yes'")
     assert not (tmp_path / "run").exists()

@@ -1,6 +1,8 @@
 """The layer order of docs/architecture.md, enforced: no module of reasonlab imports from a
-layer above its own (lazy imports inside functions included), so a new upward import fails
-`make test` instead of growing a cycle."""
+layer above its own (lazy imports inside functions included), and no two modules import each
+other, directly or round a loop, inside a layer or a package either (imports under
+``if TYPE_CHECKING:``, which never run, excepted) — so a new upward import or a new knot fails
+`make test` instead of growing a cycle that lazy imports hold apart."""
 
 from __future__ import annotations
 
@@ -11,10 +13,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reasonlab"
 
-# Lowest first. The package root only holds the version; errors.py and jsonl.py are aliases of
-# core modules kept for code outside reasonlab.
+# Lowest first. The package root only holds the version.
 LAYERS = [
-    {"core", "__init__", "errors", "jsonl"},
+    {"core", "__init__"},
     {"tasks", "models", "sandbox"},
     {"verifiers"},
     {"judges"},
@@ -24,10 +25,6 @@ LAYERS = [
     {"demo", "demo_real", "commands", "cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-# Old import paths of modules that moved to core, kept for code outside reasonlab.
-ALIASES = {"reasonlab.errors", "reasonlab.jsonl", "reasonlab.tasks.item",
-           "reasonlab.verifiers.verdict", "reasonlab.verifiers.extract",
-           "reasonlab.evaluate.prompting", "reasonlab.train.yamlfile"}
 
 
 def module_name(path: Path) -> str:
@@ -80,16 +77,106 @@ def test_no_upward_import(path):
     assert not upward, "\n".join(upward)
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_reasonlab_code_does_not_use_the_aliases(path):
-    if module_name(path) in ALIASES:
-        return
-    names = {n for _, n in imported(path)}
-    # `from reasonlab.verifiers import verdict` names the alias as package + attribute.
-    text = path.read_text(encoding="utf-8")
-    names |= {alias for alias in ALIASES
-              if f"from {alias.rpartition('.')[0]} import {alias.rpartition('.')[2]}" in text}
-    assert not names & ALIASES
+MODULES = {module_name(p): p for p in SOURCES}
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Ids of the import nodes under ``if TYPE_CHECKING:`` (annotations only; never run)."""
+    hidden = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hidden |= {id(sub) for stmt in node.body for sub in ast.walk(stmt)}
+    return hidden
+
+
+def module_edges(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The reasonlab modules ``path`` imports at run time, lazy imports included:
+    ``from pkg import sub`` is the submodule ``pkg.sub`` when there is one, else ``pkg``."""
+    package = module_name(path) if path.name == "__init__.py" else \
+        module_name(path).rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    hidden = _type_checking_only(tree)
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                names.add(sub if sub in modules else target)
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        while parts and ".".join(parts) not in modules:
+            parts = parts[:-1]
+        if parts and ".".join(parts) != module_name(path):
+            found.add(".".join(parts))
+    return found
+
+
+def import_cycles(modules: dict[str, Path]) -> list[list[str]]:
+    """The strongly connected components of the import graph with more than one module."""
+    graph = {m: module_edges(p, modules) & set(modules) for m, p in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:       # Tarjan's algorithm
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_no_import_cycle_anywhere():
+    cycles = import_cycles(MODULES)
+    assert not cycles, "modules that import each other (directly or round a loop):\n" + \
+        "\n".join(", ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_sees_a_cycle_held_apart_by_a_lazy_import(tmp_path):
+    pkg = tmp_path / "reasonlab" / "train"
+    pkg.mkdir(parents=True)
+    (pkg / "a.py").write_text("from reasonlab.train.b import x\n")
+    (pkg / "b.py").write_text("def f():\n    from reasonlab.train import a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                              "    from reasonlab.train.a import y\n")
+    modules = {"reasonlab.train.a": pkg / "a.py", "reasonlab.train.b": pkg / "b.py",
+               "reasonlab.train.c": pkg / "c.py"}
+    import test_layers
+
+    original = test_layers.PACKAGE
+    test_layers.PACKAGE = tmp_path / "reasonlab"
+    try:
+        assert import_cycles(modules) == [["reasonlab.train.a", "reasonlab.train.b"]]
+    finally:
+        test_layers.PACKAGE = original
 
 
 def test_the_core_imports_nothing_above_it():

@@ -51,9 +51,9 @@ def plugin_dist(tmp_path, monkeypatch):
         "[reasonlab.rewards]\nshout = rl_plugin_demo\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     from reasonlab.train import reward_spec
-    from reasonlab.verifiers import base
+    from reasonlab.verifiers import base, registry
 
-    monkeypatch.setattr(base, "_plugins_loaded", False)
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
     monkeypatch.setattr(reward_spec, "_plugins_loaded", False)
     monkeypatch.setattr("reasonlab.verifiers._cache", {})
     yield

@@ -387,3 +387,55 @@ def test_a_run_cannot_find_an_earlier_run_in_its_memory():
         assert second.correct, second.detail
     finally:
         pool.close()
+
+
+# The setup's checker applied to the program's answer (issue 18): the program's part runs in its
+# process, the checker outside it, so no redefinition inside the program's process is seen.
+CHECK_SETUP = ("import collections\n"
+               "def checker(xs, ys):\n"
+               "    return ys == sorted(xs) and collections.Counter(ys) == "
+               "collections.Counter(xs)\n"
+               "XS = [3, 1, 2, 5, 4]\n")
+CHECK_TESTS = ["assert checker(XS, my_sort(XS))", "assert checker([9, 7], my_sort([9, 7]))"]
+UNSORTED = "def my_sort(xs):\n    return list(xs)\n"
+CHECKER_HACKS = {
+    "redefine_the_checker": UNSORTED + "def checker(xs, ys):\n    return True\n",
+    "rebind_it_through_global": (
+        "def my_sort(xs):\n"
+        "    global checker\n"
+        "    checker = lambda a, b: True\n"
+        "    return list(xs)\n"),
+    "patch_builtins": (
+        "import builtins\n"
+        "builtins.sorted = lambda xs, **k: list(xs)\n" + UNSORTED),
+    "monkeypatch_a_module_the_check_imports": (
+        "import collections\n"
+        "collections.Counter = lambda xs: 0\n"
+        + UNSORTED),
+    "edit_the_checkers_code": (
+        "def my_sort(xs):\n"
+        "    checker.__code__ = (lambda xs, ys: True).__code__\n"
+        "    return list(xs)\n"),
+}
+
+
+def test_the_setups_checker_judges_outside_the_programs_process(verifier, pool):
+    honest = "def my_sort(xs):\n    return sorted(xs)\n"
+    verdict, _ = check(verifier, honest, CHECK_TESTS, setup=CHECK_SETUP)
+    assert verdict.correct, verdict.detail
+    verdict, _ = check(verifier, UNSORTED, CHECK_TESTS, setup=CHECK_SETUP)
+    assert (verdict.status, verdict.score) == ("wrong", 0.0), verdict.detail
+
+
+@pytest.mark.parametrize("name", sorted(CHECKER_HACKS))
+def test_redefining_the_setups_checker_earns_nothing(verifier, pool, name):
+    verdict, _ = check(verifier, CHECKER_HACKS[name], CHECK_TESTS, setup=CHECK_SETUP)
+    assert verdict.score == 0.0, (name, verdict.status, verdict.detail)
+    assert not leftovers(pool)
+
+
+def test_a_check_that_cannot_be_split_is_the_items_error(verifier, pool):
+    tests = ["assert all(checker(x, my_sort(x)) for x in [XS, [2, 1]])"]
+    verdict, _ = check(verifier, "def my_sort(xs):\n    return sorted(xs)\n", tests,
+                       setup=CHECK_SETUP)
+    assert verdict.status == "error" and "cannot be judged outside" in verdict.detail

@@ -105,19 +105,12 @@ def run(args: argparse.Namespace) -> int:
     if args.trained_tasks and not args.baseline:
         raise ConfigError("needs --baseline RUN (the run to compare against)",
                           field="--trained-tasks")
-    from reasonlab.core.quiet import dependency_bars
-    from reasonlab.evaluate.runner import check_model_spec
-    from reasonlab.models.prompt_form import decide_for
-
-    check_model_spec(args.model)
-    print(f"reasonlab: {decide_for(args.model, args.chat_template).describe()}", file=sys.stderr,
-          flush=True)
-    with dependency_bars(not args.no_progress):
-        summary = run_eval(args.model, suite, args.out, batch_size=args.batch_size,
-                           prices=tuple(prices) if prices else None,
-                           progress=not args.no_progress, baseline=args.baseline,
-                           trained_tasks=_names(args.trained_tasks), threads=args.threads,
-                           chat_template=args.chat_template)
+    summary = run_eval(args.model, suite, args.out, batch_size=args.batch_size,
+                       prices=tuple(prices) if prices else None, progress=not args.no_progress,
+                       baseline=args.baseline, trained_tasks=_names(args.trained_tasks),
+                       threads=args.threads, chat_template=args.chat_template,
+                       announce=lambda text: print(f"reasonlab: {text}", file=sys.stderr,
+                                                   flush=True))
     print_summary(summary, args.out)
     warn_about(args.out, summary, suite.max_tokens)
     if summary.generation_errors:

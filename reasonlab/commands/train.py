@@ -13,8 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        ("judge", "SFT of a generative judge (reasons, then one verdict line) "
                                  "on candidates labelled by rule verifiers")):
         q = tsub.add_parser(kind, help=text)
+        names = ", ".join(recipes_of(kind)) or "none"
         q.add_argument("--config", required=True,
-                       help="a built-in recipe name (e.g. smoke) or a recipe YAML file")
+                       help=f"a built-in {kind} recipe ({names}) or a recipe YAML file")
         q.add_argument("--out", required=True, help="the run folder (model in DIR/final/)")
         q.add_argument("--max-steps", type=int, default=None,
                        help="override the recipe's max_steps")
@@ -22,11 +23,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="continue from the newest valid checkpoint in --out")
         q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a recipe field, e.g. trl.learning_rate=1e-4 (repeatable)")
+        q.add_argument("--no-progress", action="store_true",
+                       help="no progress bars (transformers' and datasets' included); the "
+                            "one-line step reports stay")
         q.add_argument("--chat-template", choices=["auto", "on", "off"], default=None,
                        help="prompt through the model's chat template (the recipe's "
                             "prompt.chat): auto = when the template adds role markup, as an "
                             "instruct model's does; the form used is recorded in config.yaml")
         q.set_defaults(handler=run, kind=kind)
+
+
+def recipes_of(kind: str) -> list[str]:
+    """The built-in recipes of one kind (read from their ``kind:`` line, without validating:
+    this runs for every `reasonlab` command line)."""
+    from importlib import resources
+
+    import yaml
+
+    names = []
+    for entry in sorted((resources.files("reasonlab") / "recipes").iterdir(),
+                        key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            if isinstance(data, dict) and data.get("kind") == kind:
+                names.append(entry.name.removesuffix(".yaml"))
+    return names
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,11 +57,9 @@ def flexible_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     decided. Each is None when it has no sample to be computed on."""
     decided = [r for r in rows if _status(r) not in UNDECIDED and "format_ok" in r]
     flex = [r for r in rows if (r.get("flexible") or {}).get("status", "error") not in UNDECIDED]
-    from reasonlab.evaluate.summary import cluster_key
-
     clusters: dict[Any, list[int]] = {}
     for k, r in enumerate(flex):
-        cell = clusters.setdefault(cluster_key(r, k), [0, 0])
+        cell = clusters.setdefault(M.cluster_key(r, k), [0, 0])
         cell[0] += r["flexible"]["status"] == "correct"
         cell[1] += 1
     correct = sum(c for c, _ in clusters.values())

@@ -29,6 +29,15 @@ import numpy as np
 from reasonlab.core.stats import Z95, _wilson, wilson_interval  # noqa: F401 (re-exported)
 
 
+def cluster_key(row: dict, k: int) -> Hashable:
+    """What makes samples one item: the same task and prompt (two ids with one prompt are one
+    question asked twice, not two pieces of evidence); a line without a prompt, its id; a line
+    with neither stands alone."""
+    if row.get("prompt") is not None:
+        return ("prompt", row.get("task"), row["prompt"])
+    return ("id", row["id"]) if row.get("id") is not None else ("line", k)
+
+
 def effective_sample_size(clusters: Sequence[tuple[int, int]]) -> float | None:
     """How many independent samples ``(successes, samples)`` per item are worth when samples of
     one item are correlated: n_eff = n / deff (Kish 1965's design effect). None for no samples.

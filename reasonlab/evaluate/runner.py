@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,13 +226,15 @@ def generate_missing(model: Model, suite: Suite, out: Path, *, batch_size: int,
 def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_size: int = 64,
              prices: tuple[float, float] | None = None, progress: bool = True,
              baseline: str | None = None, trained_tasks: list[str] | None = None,
-             threads: int | None = None, chat_template: str = "auto") -> Summary:
+             threads: int | None = None, chat_template: str = "auto",
+             announce: Callable[[str], None] | None = None) -> Summary:
     """Evaluate ``model`` on ``suite`` into the folder ``out`` (resuming what is there) and return
     the summary also written to ``out/summary.json``. With ``suite.thinking_budgets`` the suite
     runs again at each budget into ``out/budget-<B>/`` and the main summary gets the curve.
     ``threads``: torch CPU threads while a local model generates (None = one for models under
     ``SMALL_MODEL_PARAMETERS``, else torch's default); restored afterwards. ``chat_template``:
-    auto | on | off, the prompt form (``models/prompt_form.py``), recorded in config.yaml.
+    auto | on | off, the prompt form (``models/prompt_form.py``), recorded in config.yaml;
+    ``announce`` is told which form it is once every check has passed.
 
     Everything is checked before ``out`` is created — the model spec, the folder's earlier
     settings, the baseline, and (when there is anything to generate) that the model loads and an
@@ -278,6 +281,8 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
             info = loaded.info()
             if loaded is not model:
                 restore_threads = fit_threads(info, threads)
+        if announce is not None:     # every check passed, the model (if needed) answers
+            announce(form.describe())
         out.mkdir(parents=True, exist_ok=True)
         with folder_lock(out):
             for (folder, _, _), config in zip(runs, configs, strict=True):

@@ -77,21 +77,12 @@ def _spearman_tokens(rows: list[dict[str, Any]]) -> float | None:
                       [r["difficulty"] for r in rows])
 
 
-def cluster_key(row: dict[str, Any], k: int) -> Any:
-    """What makes samples one item: the same task and prompt (two ids with one prompt are one
-    question asked twice, not two pieces of evidence); a line without a prompt, its id; a line
-    with neither stands alone."""
-    if row.get("prompt") is not None:
-        return ("prompt", row.get("task"), row["prompt"])
-    return ("id", row["id"]) if row.get("id") is not None else ("line", k)
-
-
 def item_clusters(decided: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """(correct, samples) per distinct item (``cluster_key``): the samples of one item are
     not independent."""
     groups: dict[Any, list[int]] = {}
     for k, r in enumerate(decided):
-        cell = groups.setdefault(cluster_key(r, k), [0, 0])
+        cell = groups.setdefault(M.cluster_key(r, k), [0, 0])
         cell[0] += is_correct(r)
         cell[1] += 1
     return [(c, m) for c, m in groups.values()]

@@ -22,14 +22,3 @@ def make_judge_verifier():
 
 
 register_verifier("judge", make_judge_verifier, options=JudgeOptions, any_item=True)
-
-
-def safety_example() -> dict[str, str]:
-    """Paths of the shipped deliberative-alignment example (installed with the package):
-    ``spec`` (the policy, also ``specs/safety.md`` in a checkout), ``items`` and
-    ``completions``."""
-    from importlib import resources
-
-    folder = resources.files("reasonlab") / "data" / "safety"
-    return {name: str(folder / file) for name, file in
-            (("spec", "spec.md"), ("items", "items.jsonl"), ("completions", "completions.jsonl"))}

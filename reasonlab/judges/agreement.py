@@ -19,14 +19,47 @@ is None, never a made-up range.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 RESAMPLES = 2000
 
 
-def confusion_of(truth: str, said: str, index: list[int] | range):
-    from reasonlab.judges.calibrate import Confusion
+@dataclass(frozen=True)
+class Confusion:
+    """Judge (rows: said yes / no) against truth (correct / wrong)."""
 
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.tn + self.fn
+
+    def accuracy(self) -> float | None:
+        return (self.tp + self.tn) / self.n if self.n else None
+
+    def kappa(self) -> float | None:
+        if not self.n:
+            return None
+        n = self.n
+        observed = (self.tp + self.tn) / n
+        expected = ((self.tp + self.fp) * (self.tp + self.fn)
+                    + (self.fn + self.tn) * (self.fp + self.tn)) / (n * n)
+        if expected == 1:
+            return None
+        return (observed - expected) / (1 - expected)
+
+    def fpr(self) -> float | None:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else None
+
+    def fnr(self) -> float | None:
+        return self.fn / (self.fn + self.tp) if self.fn + self.tp else None
+
+
+def confusion_of(truth: str, said: str, index: list[int] | range) -> Confusion:
     tp = fp = tn = fn = 0
     for i in index:
         s, t = said[i], truth[i]
@@ -37,6 +70,17 @@ def confusion_of(truth: str, said: str, index: list[int] | range):
         tn += s == "n" and t == "W"
         fn += s == "n" and t == "R"
     return Confusion(tp, fp, tn, fn)
+
+
+def kappa_undefined(truth: str, said: str) -> str | None:
+    """Why κ has no value on these pairs (None when it has one)."""
+    c = confusion_of(truth, said, range(len(truth)))
+    if not c.n:
+        return f"no parsable verdict in {len(truth)} pairs"
+    if c.kappa() is None:
+        return (f"chance agreement is 1 on {c.n} parsable verdicts (the judge and the truth "
+                "each said one thing every time)")
+    return None
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -92,8 +136,10 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
     ka = confusion_of(truth, a["said"], range(len(truth))).kappa()
     kb = confusion_of(truth, b["said"], range(len(truth))).kappa()
+    why = {key: reason for key, said in (("kappa_a", a["said"]), ("kappa_b", b["said"]))
+           if (reason := kappa_undefined(truth, said)) is not None}
     return {"a": a.get("judge"), "b": b.get("judge"), "pairs": len(truth),
             "kappa_a": None if ka is None else round(ka, 4),
-            "kappa_b": None if kb is None else round(kb, 4),
+            "kappa_b": None if kb is None else round(kb, 4), "undefined": why,
             "difference": None if ka is None or kb is None else round(ka - kb, 4),
             "ci95": bootstrap(truth, [a["said"], b["said"]], difference)}

@@ -15,58 +15,13 @@ FP / (FP + TN) (the judge accepted a wrong answer) and false-negative rate FN / 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from reasonlab.core.answer import parse_number
 from reasonlab.core.item import Item
-from reasonlab.judges.agreement import intervals
+from reasonlab.judges.agreement import Confusion, intervals
 from reasonlab.judges.judge import Case, Judge
-
-
-@dataclass(frozen=True)
-class Confusion:
-    """Judge (rows: said yes / no) against truth (correct / wrong)."""
-
-    tp: int
-    fp: int
-    tn: int
-    fn: int
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.tn + self.fn
-
-    def accuracy(self) -> float | None:
-        return (self.tp + self.tn) / self.n if self.n else None
-
-    def kappa(self) -> float | None:
-        if not self.n:
-            return None
-        n = self.n
-        observed = (self.tp + self.tn) / n
-        expected = ((self.tp + self.fp) * (self.tp + self.fn)
-                    + (self.fn + self.tn) * (self.fp + self.tn)) / (n * n)
-        if expected == 1:
-            return None
-        return (observed - expected) / (1 - expected)
-
-    def fpr(self) -> float | None:
-        return self.fp / (self.fp + self.tn) if self.fp + self.tn else None
-
-    def fnr(self) -> float | None:
-        return self.fn / (self.fn + self.tp) if self.fn + self.tp else None
-
-
-def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
-    """Cohen's κ for two raters' yes/no labels of the same cases."""
-    if len(a) != len(b):
-        raise ValueError("both raters must label the same cases")
-    tp = sum(x and y for x, y in zip(a, b, strict=True))
-    fp = sum(x and not y for x, y in zip(a, b, strict=True))
-    fn = sum(y and not x for x, y in zip(a, b, strict=True))
-    return Confusion(tp, fp, len(a) - tp - fp - fn, fn).kappa()
 
 
 def altered(answer: str) -> str:

@@ -19,7 +19,7 @@ Perturbation kinds (the ``kind`` of a record):
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,14 +102,29 @@ def perturb(item: Item, kind: str, rng: random.Random) -> str:
     raise ValueError(f"unknown candidate kind {kind!r}")
 
 
+# Draws tried per item wanted before excluded prompts count as exhausting the task.
+EXCLUDE_PROBES = 50
+
+
 def draw_items(task: str, difficulties: Sequence[int], n: int, seed: int,
-               config: dict | None = None) -> list[Item]:
-    """``n`` items, difficulties taken in turn; item *i* is index ``i // len(difficulties)``."""
+               config: dict | None = None, exclude: Collection[str] = ()) -> list[Item]:
+    """``n`` items, difficulties taken in turn; item *i* is index ``i // len(difficulties)``,
+    skipping items whose prompt is in ``exclude`` (another data set's: held-out data must not
+    share a prompt with training data)."""
     from reasonlab.tasks import get_task
 
     source = get_task(task, **(config or {}))
-    return [source.item(i // len(difficulties), difficulties[i % len(difficulties)], seed)
-            for i in range(n)]
+    items: list[Item] = []
+    k = 0
+    while len(items) < n:
+        if k >= EXCLUDE_PROBES * (n + 1):
+            raise ValueError(f"only {len(items)} of {n} items of {task!r} at difficulties "
+                             f"{list(difficulties)} have a prompt outside the excluded data")
+        item = source.item(k // len(difficulties), difficulties[k % len(difficulties)], seed)
+        k += 1
+        if item.prompt not in exclude:
+            items.append(item)
+    return items
 
 
 def perturbed_records(items: Sequence[Item], seed: int, right_first: bool = True
@@ -195,10 +210,12 @@ def policy_records(model: str, items: Sequence[Item], samples: int, seed: int,
 
 def judge_data(task: str, difficulties: Sequence[int], n: int, seed: int, *,
                config: dict | None = None, policy: str | None = None, samples: int = 4,
-               template: str = "default", max_tokens: int = 256) -> list[Record]:
+               template: str = "default", max_tokens: int = 256,
+               exclude: Collection[str] = ()) -> list[Record]:
     """``n`` balanced records (see the module doc). With ``policy``, its samples of items
-    ``0..n-1`` come first; perturbed teacher traces of further items fill either class."""
-    items = draw_items(task, difficulties, n, seed, config)
+    ``0..n-1`` come first; perturbed teacher traces of further items fill either class.
+    ``exclude``: prompts no record may have (another data set's)."""
+    items = draw_items(task, difficulties, n, seed, config, exclude)
     if not policy:
         return checked(balance(perturbed_records(items, seed), n), n)
     pool = policy_records(policy, items, samples, seed, template, max_tokens)
@@ -210,7 +227,8 @@ def judge_data(task: str, difficulties: Sequence[int], n: int, seed: int, *,
     want_right, want_wrong = (n + 1) // 2, n // 2
     fill = max(0, want_right - right) + max(0, want_wrong - wrong)
     if fill:
-        more = draw_items(task, difficulties, len(items) + 2 * fill, seed, config)[len(items):]
+        more = draw_items(task, difficulties, len(items) + 2 * fill, seed, config,
+                          exclude)[len(items):]
         extra = perturbed_records(more, seed)
         need_right, need_wrong = max(0, want_right - right), max(0, want_wrong - wrong)
         pool += [r for r in extra if r.label][:need_right]

@@ -78,13 +78,18 @@ def read_records(path: str) -> list[dict]:
 
     records = []
     for number, obj in read_jsonl(path):
-        if not isinstance(obj.get("item"), dict):
+        for key in ("item", "completion", "label"):
+            if key not in obj:
+                raise InputError("is missing (a record has item, completion and label)",
+                                 file=path, line=number, field=key)
+        if not isinstance(obj["item"], dict):
             raise InputError("must be an item object", file=path, line=number, field="item")
         Item.from_dict(obj["item"], file=path, line=number)
-        if not isinstance(obj.get("completion"), str):
+        if not isinstance(obj["completion"], str):
             raise InputError("must be a string", file=path, line=number, field="completion")
-        if not isinstance(obj.get("label"), bool):
-            raise InputError("must be true or false", file=path, line=number, field="label")
+        if not isinstance(obj["label"], bool):
+            raise InputError(f"must be true or false, got {obj['label']!r}", file=path,
+                             line=number, field="label")
         records.append(obj)
     if not records:
         raise InputError("holds no records", file=path, field="judge.data")

@@ -15,6 +15,31 @@ def is_local_judge(spec: str) -> bool:
     return not spec.startswith("openai:") and (Path(spec) / "config.json").is_file()
 
 
+def judge_spec_problem(spec: str) -> str | None:
+    """What is wrong with a judge given as a path or endpoint, in words a user can act on;
+    None when it can be used."""
+    if spec.startswith("openai:"):
+        from reasonlab.core.errors import InputError
+        from reasonlab.models.openai_client import parse_spec
+
+        try:
+            parse_spec(spec)
+        except InputError as exc:
+            return exc.message
+        return None
+    folder = Path(spec)
+    if (folder / "config.json").is_file():
+        return None
+    if "://" in spec:
+        return f"an endpoint is written openai:BASE_URL#MODEL, got {spec!r}"
+    if not folder.exists():
+        return (f"no such folder {spec!r} (a judge is a model folder or an "
+                "openai:BASE_URL#MODEL endpoint)")
+    if (folder / "final" / "config.json").is_file():
+        return f"{spec!r} is a training run folder; use {folder / 'final'}"
+    return f"{spec!r} is not a model folder (no config.json)"
+
+
 class LocalJudgeClient:
     """``requests`` counts prompts generated; a local model neither retries nor gives up, but
     a failure of the whole batch (out of memory, a broken checkpoint) becomes an ``error``

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab.report.parts import Figure, Section, Table, pct
+from reasonlab.train.alarm import ALARM_KEY
 
 
 def _ci(report: dict[str, Any], name: str, percent: bool = True) -> str:
@@ -66,7 +67,7 @@ def hacking_figure(metrics_rows: list[dict[str, Any]]) -> bytes | None:
                                                                 "true accuracy")):
         points = [(r["step"], r[key]) for r in evals if r[key] is not None]
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    alarms = [r["step"] for r in metrics_rows if r.get("alarm/reward_hacking")]
+    alarms = [r["step"] for r in metrics_rows if r.get(ALARM_KEY)]
     for i, step in enumerate(alarms):
         ax.axvline(step, color="#b3261e", linestyle="--", linewidth=1,
                    label="reward-hacking alarm" if i == 0 else None)
@@ -78,20 +79,32 @@ def hacking_figure(metrics_rows: list[dict[str, Any]]) -> bytes | None:
 
 
 def training_section(run: str | Path) -> Section:
-    from reasonlab.core.jsonl import read_jsonl
+    """A judge-rewarded RL run's judge reward against true accuracy, with the alarm; any other
+    training run (a judge's SFT, a phased SFT run: its phases in sequence) shows its loss."""
+    from reasonlab.report.load import load_train_run
+    from reasonlab.report.plots_training import training_loss
 
-    rows = [obj for _, obj in read_jsonl(Path(run) / "metrics.jsonl")]
+    train = load_train_run(run)
+    rows = train.metrics
     figure = hacking_figure(rows)
-    alarms = [r for r in rows if r.get("alarm/reward_hacking")]
+    if figure is None:
+        notes = ["this run has no judge-scored evaluations (eval/judge_reward): its loss is "
+                 "shown instead"]
+        if train.phases:
+            notes.append("phases, one after another: " + ", ".join(
+                f"{name} (steps {first}-{end})" for name, first, end in train.phases))
+        figures = [Figure("training_loss", training_loss(rows), "training loss")] \
+            if any("loss" in r for r in rows) else []
+        return Section("training", f"Training: {Path(run).name} ({train.kind})",
+                       figures=figures, notes=notes)
+    alarms = [r for r in rows if r.get(ALARM_KEY)]
     notes = [f"alarm at step {a['step']} ({', '.join(a['alarm/rules'])}): judge reward "
              f"{a['alarm/judge_reward']} vs true accuracy {a['alarm/accuracy']} at steps "
              f"{a['alarm/steps']}" for a in alarms] or ["the reward-hacking alarm did not fire"]
-    if figure is None:
-        notes = ["this run has no judge-scored evaluations (eval/judge_reward)"]
     return Section("reward-hacking", f"Reward hacking: {Path(run).name}",
                    intro="RL rewarded by a learned judge alone; the rule verifier measures.",
-                   figures=[Figure("judge_vs_truth", figure, "judge reward and true accuracy")]
-                   if figure else [], notes=notes)
+                   figures=[Figure("judge_vs_truth", figure, "judge reward and true accuracy")],
+                   notes=notes)
 
 
 def write_page(reports: list[tuple[str, dict[str, Any]]], runs: list[str | Path],

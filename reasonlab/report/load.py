@@ -49,6 +49,8 @@ class TrainRun:
     metrics: list[dict[str, Any]]
     eval_steps: list[dict[str, Any]]
     config: dict[str, Any]
+    # A phased SFT run: (phase, first step, last step) in the sequence the curves show.
+    phases: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -126,11 +128,16 @@ def load_train_run(path: str | Path) -> TrainRun:
     if not folder.is_dir():
         raise InputError("no such training run folder", file=str(folder))
     metrics_path, steps_path = folder / METRICS_FILE, folder / EVAL_STEPS_FILE
+    phases: list[tuple[str, int, int]] = []
     if not metrics_path.is_file() and not steps_path.is_file():
-        raise InputError(f"not a training run folder (neither {METRICS_FILE} nor "
-                         f"{EVAL_STEPS_FILE} in it)", file=str(folder))
-    metrics = [row for _, row in read_jsonl(metrics_path)] if metrics_path.is_file() else []
-    steps = [row for _, row in read_jsonl(steps_path)] if steps_path.is_file() else []
+        if not any((folder / "phases").glob(f"*/{METRICS_FILE}")):
+            raise InputError(f"not a training run folder (neither {METRICS_FILE} nor "
+                             f"{EVAL_STEPS_FILE} in it, nor phases/*/{METRICS_FILE})",
+                             file=str(folder))
+        metrics, steps, phases = _phased(folder)
+    else:
+        metrics = [row for _, row in read_jsonl(metrics_path)] if metrics_path.is_file() else []
+        steps = [row for _, row in read_jsonl(steps_path)] if steps_path.is_file() else []
     config: dict[str, Any] = {}
     config_path = folder / "config.yaml"
     if config_path.is_file():
@@ -140,7 +147,38 @@ def load_train_run(path: str | Path) -> TrainRun:
             raise InputError(f"unreadable training config ({exc})", file=str(config_path)) \
                 from None
         config = loaded if isinstance(loaded, dict) else {}
-    return TrainRun(folder, metrics, steps, config)
+    return TrainRun(folder, metrics, steps, config, phases)
+
+
+def _phased(folder: Path) -> tuple[list[dict], list[dict], list[tuple[str, int, int]]]:
+    """A phased SFT run's phases one after another: each phase's steps shifted past the phases
+    before it (in the order its config.yaml lists them), every row marked with its phase."""
+    order: list[str] = []
+    config_path = folder / "config.yaml"
+    if config_path.is_file():
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+            order = [str(p["name"]) for p in loaded.get("phases") or [] if "name" in p]
+        except (yaml.YAMLError, TypeError, KeyError, AttributeError):
+            order = []
+    present = sorted(p.parent.name for p in (folder / "phases").glob(f"*/{METRICS_FILE}"))
+    order = [name for name in order if name in present] + [n for n in present
+                                                           if n not in order]
+    metrics, steps, spans, offset = [], [], [], 0
+    for name in order:
+        sub = folder / "phases" / name
+        rows = [row for _, row in read_jsonl(sub / METRICS_FILE)]
+        evals = [row for _, row in read_jsonl(sub / EVAL_STEPS_FILE)] \
+            if (sub / EVAL_STEPS_FILE).is_file() else []
+        last = max((int(r["step"]) for r in rows + evals if isinstance(r.get("step"), int)),
+                   default=0)
+        metrics += [{**r, "step": int(r["step"]) + offset, "phase": name}
+                    for r in rows if isinstance(r.get("step"), int)]
+        steps += [{**r, "step": int(r["step"]) + offset, "phase": name}
+                  for r in evals if isinstance(r.get("step"), int)]
+        spans.append((name, offset + 1, offset + last))
+        offset += last
+    return metrics, steps, spans
 
 
 def read_demo(folder: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from reasonlab.report.plots import RUN_COLOR, _bars, _integer_axis, png
 from reasonlab.report.series import metric_keys, metric_series
+from reasonlab.train.alarm import ALARM_KEY  # the row the alarm writes when it fires
 
 
 def rolling_mean(values: list[float], window: int) -> list[float]:
@@ -60,7 +61,6 @@ def training_rewards(rows: list[dict[str, Any]]) -> bytes:
     return png(fig)
 
 
-ALARM_KEY = "alarm/reward_hacking"   # the row train/alarm.py writes when the alarm fires
 
 
 def alarm_steps(rows: list[dict[str, Any]]) -> list[tuple[int, str]]:

@@ -185,6 +185,9 @@ def training_section(inputs: ReportInputs) -> Section:
     s.intro += f" Run: {train.path} ({train.kind}" + (
         f", {last} steps" + (f", {logged} of them logged" if logged != last else "")
         if last is not None else "") + ")."
+    if train.phases:
+        s.intro += " Its phases, one after another: " + ", ".join(
+            f"{name} (steps {first}-{end})" for name, first, end in train.phases) + "."
     rows = train.metrics
     flat = plots_training.constant_levels(rows)
     wanted = [

@@ -5,8 +5,12 @@ here) into a small tree this module evaluates itself — comparisons, ``not``/``
 arithmetic, literals and a few pure builtins (``len``, ``sorted``, ``abs``, ``math.isclose``...) —
 and *operands* that need Python: those that touch a name the program binds are evaluated by the
 program's worker (candidate), the others by a worker that runs the setup but never the program
-(reference). Literal expected values never enter the sandbox at all; values come back as builtin
-data and every ``==`` is done here, so a lying ``__eq__`` or a patched harness earns nothing.
+(reference). An operand where the setup's code is applied to the program's answers
+(``checker(xs, my_sort(xs))``) is split: the program's part is a candidate, and the setup's code
+runs in the reference worker on the candidate's reported value, so a program that redefines
+``checker`` (or patches builtins, or a module the check imports) changes nothing the judge sees.
+Literal expected values never enter the sandbox at all; values come back as builtin data and
+every ``==`` is done here, so a lying ``__eq__`` or a patched harness earns nothing.
 """
 
 from __future__ import annotations
@@ -122,7 +126,10 @@ def plan_tests(tests: list[str], setup: str, program: str) -> list[TestPlan]:
             raise TestFormatError(f"tests[{index}] {exc}") from None
         plan = TestPlan(source=source, tree=None)
         shadowed = program_names | setup_names
-        plan.tree = _plan(expr, plan, program_names, setup_names, shadowed)
+        try:
+            plan.tree = _plan(expr, plan, program_names, setup_names, shadowed)
+        except TestFormatError as exc:
+            raise TestFormatError(f"tests[{index}] {exc}") from None
         plans.append(plan)
     return plans
 
@@ -181,6 +188,11 @@ def _safe_function(func: ast.expr, shadowed: set[str]) -> Any:
     return None
 
 
+# In a reference operand, candidate j's value (the program's) is ``__reasonlab_c(j)``; the
+# reference worker defines it from the values the program's worker reported for the test.
+CANDIDATE_VALUE = "__reasonlab_c"
+
+
 def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str]) -> Any:
     source = ast.unparse(node)
     try:
@@ -190,14 +202,63 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
     loads, stores = _names(node)
     free = loads - stores
     known = set(dir(builtins)) | setup | _STDLIB
+    own = program - setup         # names only the program binds: the program's to answer
+    unknown = not free <= known | own
     # A name the setup binds means the setup's object (a reference function the program may try
     # to redefine); only names the program alone binds make an operand the program's to answer.
-    if free & (program - setup) or not free <= known:
+    # Applied to the program's own function (``my_sort(xs)``), or touching nothing of the
+    # setup's, the whole operand is the program's answer.
+    if unknown or (free & own and (not free & setup or _root(node) in own)):
         plan.candidates.append(source)
         return ("cand", len(plan.candidates) - 1)
+    if free & own:
+        # The setup's code applied to the program's answers (``checker(xs, my_sort(xs))``):
+        # the program's parts run in its process, the setup's outside it, on their values.
+        source = ast.unparse(_hoist(node, plan, own))
     plan.references.append(source)
     plan.imports.update(name for name in free if name in _STDLIB and name not in setup)
     return ("ref", len(plan.references) - 1)
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name an expression is applied to or read from (``f`` of ``f(x).y[0]``); None when
+    it starts from something else (a literal, a comprehension, an operator)."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        else:
+            return None
+
+
+class UnsplittableTest(TestFormatError):
+    """A test whose program part cannot be taken out of the setup's code around it."""
+
+
+def _hoist(node: ast.expr, plan: TestPlan, own: set[str]) -> ast.expr:
+    """``node`` with each largest sub-expression rooted in a program name replaced by the
+    placeholder of a new candidate operand. A program name bound inside the expression itself
+    (a comprehension or lambda variable) cannot be moved out: such a test is refused."""
+    bound_here = _names(node)[1]
+
+    class Hoist(ast.NodeTransformer):
+        def visit(self, sub: ast.AST) -> ast.AST:
+            if isinstance(sub, ast.expr) and _root(sub) in own:
+                loads, _ = _names(sub)
+                if loads & bound_here:
+                    raise UnsplittableTest(
+                        f"mixes the setup's code with the program's ({ast.unparse(sub)}) "
+                        "inside a comprehension or lambda; it cannot be judged outside the "
+                        "program's process")
+                plan.candidates.append(ast.unparse(sub))
+                return ast.Call(ast.Name(CANDIDATE_VALUE, ast.Load()),
+                                [ast.Constant(len(plan.candidates) - 1)], [])
+            return super().generic_visit(sub)
+
+    return Hoist().visit(ast.parse(ast.unparse(node), mode="eval").body)
 
 
 # -- outside: decode builtin data, evaluate the tree

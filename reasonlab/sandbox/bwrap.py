@@ -24,10 +24,10 @@ from reasonlab.core.errors import ReasonlabError
 
 
 def _harness_source() -> str:
-    """values + worker + harness as one script (``python3 -c``): inside the sandbox there is no
-    reasonlab to import, so the package imports between them are dropped."""
+    """values + worker + runs + harness as one script (``python3 -c``): inside the sandbox there
+    is no reasonlab to import, so the package imports between them are dropped."""
     parts = []
-    for name in ("values.py", "worker.py", "harness.py"):
+    for name in ("values.py", "worker.py", "runs.py", "harness.py"):
         text = (Path(__file__).parent / name).read_text(encoding="utf-8")
         text = re.sub(r"^from reasonlab\.sandbox\.\w+ import \([^)]*\)\n"
                       r"|^from reasonlab\.sandbox\.\w+ import [^\n]*\n", "", text, flags=re.M)

@@ -9,7 +9,8 @@ import os
 import sys
 import traceback
 
-from reasonlab.sandbox.values import Unserializable, encode  # noqa: F401  (inlined in the sandbox)
+# Inlined in the sandbox, where these names are the same script's.
+from reasonlab.sandbox.values import Unserializable, decode, encode  # noqa: F401
 
 MAX_REPORT_BYTES = 8 << 20     # all reports of one worker
 TAIL = 2000                    # bytes of stderr kept for a failure's detail
@@ -91,8 +92,22 @@ def flush_std():
             pass
 
 
-def asserts_target(setup, program, exprs, start, auto_import=()):
-    """Load setup + program, then report each test's operand values from ``start`` on."""
+def candidate_values(reports):
+    """``__reasonlab_c(j)``: candidate j's value as the program's worker reported it, rebuilt
+    from builtin data; a candidate that failed fails the expression that uses it."""
+    def value(j):
+        got = reports[j] if reports is not None and 0 <= j < len(reports) else None
+        if not isinstance(got, dict) or "v" not in got:
+            why = got.get("!") if isinstance(got, dict) else "no value was reported"
+            raise RuntimeError(f"the program's part failed: {why}")
+        return decode(got["v"])
+    return value
+
+
+def asserts_target(setup, program, exprs, start, auto_import=(), bindings=None):
+    """Load setup + program, then report each test's operand values from ``start`` on.
+    ``bindings``: per test, the candidate reports its reference expressions may read
+    (``__reasonlab_c(j)``); given only to the reference worker, which runs no program."""
     def run():
         # Not "__main__": like the usual MBPP/HumanEval harnesses, a program's
         # ``if __name__ == "__main__":`` demo (often reading stdin) does not run under tests.
@@ -119,6 +134,9 @@ def asserts_target(setup, program, exprs, start, auto_import=()):
         report(["L"])
         for index in range(start, len(exprs)):
             values = []
+            if bindings is not None:
+                ns["__reasonlab_c"] = candidate_values(
+                    bindings[index] if index < len(bindings) else None)
             for source in exprs[index]:
                 try:
                     value = eval(compile(source, f"<test {index}>", "eval"), ns)

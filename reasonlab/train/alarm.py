@@ -54,6 +54,11 @@ class Alarm:
     points: list[Point] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    def restore(self, step: int, judge_reward: float | None, accuracy: float | None) -> None:
+        """An evaluation from before a resume: history for the rules, no event."""
+        if judge_reward is not None and accuracy is not None:
+            self.points.append(Point(step, judge_reward, accuracy))
+
     def add(self, step: int, judge_reward: float | None, accuracy: float | None
             ) -> dict[str, Any] | None:
         if judge_reward is None or accuracy is None:

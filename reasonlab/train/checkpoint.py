@@ -150,6 +150,10 @@ class AtomicCheckpointMixin:
     def reasonlab_state(self) -> dict[str, Any]:
         return {}
 
+    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+        """TRL writes a generic card at every checkpoint, naming a Hub base model that a model
+        reasonlab built or imported does not have; final/ gets reasonlab's (model_card.py)."""
+
     def _get_output_dir(self, trial: Any) -> str:
         if self._staging_dir is not None:
             return str(self._staging_dir)

@@ -29,111 +29,31 @@ trl: {learning_rate: 1.0e-5, num_generations: 8, beta: 0.0, loss_type: dapo}
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from reasonlab.core.errors import ConfigError
-from reasonlab.core.spec import build, builtin_names, builtin_or_file, locator
-from reasonlab.core.yamlfile import line_of, load_yaml, parse_yaml
-from reasonlab.train.judge_spec import JudgeSpec, check_judge
+from reasonlab.core.spec import build, builtin_names, builtin_or_file
+from reasonlab.core.yamlfile import load_yaml, parse_yaml
+from reasonlab.train.judge_spec import check_judge
+from reasonlab.train.recipe import (  # noqa: F401  (the recipe's types, re-exported here)
+    KINDS,
+    CheckpointSpec,
+    CurriculumSpec,
+    EvalSpec,
+    PhaseSpec,
+    PromptSpec,
+    Recipe,
+    TaskSpec,
+    recipe_locator,
+)
 from reasonlab.train.recipe_checks import OWNED_TRL_KEYS, check_rewards, check_styles
-from reasonlab.train.reward_spec import RewardSpec  # the weights and configs (reward_spec.py)
+from reasonlab.train.reward_spec import RewardSpec
 
-KINDS = ("rl", "sft", "judge")
 # report_to backend -> the module it needs
 REPORTERS = {"tensorboard": "tensorboard", "wandb": "wandb", "trackio": "trackio"}
-
-
-@dataclass
-class TaskSpec:
-    name: str
-    weight: float = 1.0
-    min_level: int | None = None      # default: the task's lowest difficulty
-    max_level: int | None = None      # default: the task's highest difficulty
-    start_level: int | None = None    # default: min_level
-    config: dict = field(default_factory=dict)
-
-
-@dataclass
-class PromptSpec:
-    template: str = "default"
-    confidence: bool = False
-    # Send the prompt as a user message through the model's chat template: auto (the rule of
-    # models/prompt_form.py: an instruct model's template, not a tiny model's), true or false.
-    # Resolved to true/false when the recipe is read, and recorded so in config.yaml.
-    chat: bool | Literal["auto"] = "auto"
-
-
-@dataclass
-class CurriculumSpec:
-    enabled: bool = True
-    window: int = 32          # rolling window of verdicts per task
-    promote_at: float = 0.8   # success rate over a full window that raises the level
-    demote_at: float = 0.3    # ... that lowers it
-
-
-@dataclass
-class CheckpointSpec:
-    every: int = 50
-    keep: int = 2
-
-
-@dataclass
-class EvalSpec:
-    every: int = 0                    # 0 = no in-loop evaluation
-    suite: str | dict | None = None   # name, file or inline mapping; its prompts are held out
-    batch_size: int = 32
-
-
-@dataclass
-class PhaseSpec:
-    """One stage of a staged SFT warm start: its own steps, style mix and TRL overrides, trained
-    from the previous stage's weights on fresh items (e.g. a ``skill`` phase on full traces,
-    then a ``habit`` phase that is mostly ``direct``)."""
-
-    name: str
-    max_steps: int
-    styles: dict | None = None        # default: the recipe's styles
-    sft_items: int | None = None      # default: max_steps x per_device_train_batch_size
-    trl: dict = field(default_factory=dict)   # merged over the recipe's trl block
-
-
-@dataclass
-class Recipe:
-    kind: str
-    model: str
-    tasks: list[TaskSpec]
-    seed: int = 0
-    max_steps: int = 100
-    prompt: PromptSpec = field(default_factory=PromptSpec)
-    curriculum: CurriculumSpec = field(default_factory=CurriculumSpec)
-    rewards: RewardSpec = field(default_factory=RewardSpec)   # read through the registry
-    checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
-    eval: EvalSpec = field(default_factory=EvalSpec)
-    rollouts: bool = True
-    drop_zero_variance_groups: bool = False   # RL: leave groups that all scored alike out
-    generation_backend: str = "trl"   # RL: trl (model.generate) | reasonlab (rollout_backend.py)
-    sft_items: int = 2000
-    styles: dict = field(default_factory=lambda: {"full": 1.0})
-    phases: list[PhaseSpec] = field(default_factory=list)
-    judge: JudgeSpec = field(default_factory=JudgeSpec)   # see judge_spec.py
-    trl: dict = field(default_factory=dict)
-    source: str = ""
-    lines: dict = field(default_factory=dict, repr=False)
-
-    def fail(self, where: str, message: str) -> ConfigError:
-        return ConfigError(message, file=self.source or None, line=line_of(self.lines, where),
-                           field=where)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out.pop("source")
-        out.pop("lines")
-        out["rewards"] = self.rewards.to_dict()
-        return out
 
 
 BUILTIN_DIR = "recipes"
@@ -150,48 +70,84 @@ def recipe_path(name_or_path: str) -> Path:
 def load_recipe(name_or_path: str, overrides: list[str] | None = None,
                 kind: str | None = None) -> Recipe:
     """Read, override (``key.path=value``, value read as YAML), validate and return a recipe.
-    ``kind`` is what the command expects (``train rl`` refuses an SFT recipe)."""
+    ``kind`` is what the command expects (``train rl`` refuses an SFT recipe). An error in a
+    field an override gave is reported at the ``--set`` flag, not at the file."""
     path = recipe_path(name_or_path)
     raw, lines = load_yaml(path)
+    given: dict[str, str] = {}
     for pair in overrides or []:
         raw = apply_override(raw, pair)
-    recipe = parse_recipe(raw, source=str(path), lines=lines)
+        given[pair.partition("=")[0]] = pair
+    recipe = parse_recipe(raw, source=str(path), lines=lines, overrides=given)
     if kind is not None and recipe.kind != kind:
         raise recipe.fail("kind", f"this is a {recipe.kind!r} recipe; run `reasonlab train "
                                   f"{recipe.kind}` with it, or pick a {kind!r} recipe")
     return recipe
 
 
+_STEP = re.compile(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)$")
+
+
 def apply_override(raw: Any, pair: str) -> dict:
+    """``raw`` with ``KEY=VALUE`` applied: KEY is a dotted path whose steps may index a list
+    (``tasks[0].start_level``, ``phases[1].trl.learning_rate``); VALUE is read as YAML. An
+    index past the end of a list is refused, naming the flag."""
     key, sep, text = pair.partition("=")
     if not sep or not key:
         raise ConfigError(f"expected KEY=VALUE (e.g. trl.learning_rate=1e-4), got {pair!r}",
                           field="--set")
     value, _ = parse_yaml(text, source="--set")
-    raw = dict(raw or {})
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        child = dict(child) if isinstance(child, dict) else {}
-        node[part] = child
-        node = child
-    node[parts[-1]] = value
-    return raw
+    steps: list[str | int] = []
+    for part in key.split("."):
+        match = _STEP.match(part)
+        if not match:
+            raise ConfigError(f"cannot read {key!r} as a field path (e.g. trl.beta or "
+                              "tasks[0].start_level)", field=f"--set {pair}")
+        steps.append(match.group(1))
+        steps += [int(i) for i in re.findall(r"\[(\d+)\]", match.group(2))]
+    return _set(raw if isinstance(raw, dict) else {}, steps, value, pair)
 
 
-def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = None) -> Recipe:
-    lines = lines or {}
-    fail = locator(source, lines)
+def _set(node: Any, steps: list[str | int], value: Any, pair: str) -> Any:
+    """A copy of ``node`` with ``value`` at ``steps`` (dicts made on the way as needed)."""
+    if not steps:
+        return value
+    head, rest = steps[0], steps[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not 0 <= head < len(node):
+            size = len(node) if isinstance(node, list) else 0
+            raise ConfigError(f"index [{head}] is past the list ({size} entries)",
+                              field=f"--set {pair}")
+        out = list(node)
+        out[head] = _set(out[head], rest, value, pair)
+        return out
+    out = dict(node) if isinstance(node, dict) else {}
+    child = out.get(head)
+    out[head] = _set(child if isinstance(child, (dict, list)) or not rest else {}, rest,
+                     value, pair)
+    return out
+
+
+def parse_recipe(raw: Any, *, source: str = "", lines: dict[str, int] | None = None,
+                 overrides: dict[str, str] | None = None) -> Recipe:
+    lines, overrides = lines or {}, overrides or {}
+    fail = recipe_locator(source, lines, overrides)
     if not isinstance(raw, dict):
         raise fail("(top level)", f"a recipe is a mapping of fields, got {type(raw).__name__}")
     # The rewards block is open (any registered component), so the registry reads it.
     rest = {key: value for key, value in raw.items() if key != "rewards"}
-    recipe = build(Recipe, rest, fail, skip={"source", "lines", "rewards"})
+    recipe = build(Recipe, rest, fail, skip={"source", "lines", "overrides", "rewards"})
     if "rewards" in raw:
         recipe.rewards = RewardSpec.from_block(raw["rewards"], fail)
-    recipe.source, recipe.lines = source, lines
+    recipe.source, recipe.lines, recipe.overrides = source, lines, overrides
+    if recipe.phases and "max_steps" in overrides:
+        # Each phase sets its own steps; a top-level max_steps would be recorded but never run
+        # (the recipe records the phases' total instead, below).
+        raise fail("max_steps", "a phased recipe sets each phase's max_steps; set "
+                                "phases[i].max_steps instead")
     validate(recipe)
+    if recipe.phases:
+        recipe.max_steps = sum(p.max_steps for p in recipe.phases)   # what config.yaml records
     return recipe
 
 
@@ -282,12 +238,17 @@ def validate(recipe: Recipe) -> None:
         from reasonlab.train.eval_callback import resolve_suite
 
         try:   # read now: the trainer reads it only after the run folder exists
-            resolve_suite(recipe.eval.suite, source=recipe.source or "recipe",
-                          lines=recipe.lines)
+            suite = resolve_suite(recipe.eval.suite, source=recipe.source or "recipe",
+                                  lines=recipe.lines)
         except InputError as exc:
             if isinstance(recipe.eval.suite, dict):   # already at its line of the recipe
                 raise
             raise fail("eval.suite", str(exc)) from None
+        from reasonlab.train.data import check_hold_out
+        from reasonlab.train.eval_callback import held_out_prompts
+
+        recipe.hold_out = check_hold_out(recipe.tasks, held_out_prompts(suite), recipe.seed,
+                                         fail)
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
     check_styles(recipe)

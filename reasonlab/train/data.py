@@ -6,18 +6,22 @@ curriculum's level *at that moment*. So the data follow the curriculum without l
 run (whose sampler skips the slots already used and whose curriculum state comes from the
 checkpoint) draws exactly the items the uninterrupted run drew.
 
-Held-out prompts (the in-loop eval suite's) are never drawn for training.
+Held-out prompts (the eval suite's) are never drawn for training: a draw that meets one probes
+other items, and a recipe whose levels are mostly held out is refused before it starts
+(``check_hold_out``); the share held out of each level is recorded in config.yaml.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from reasonlab.core.errors import ConfigError
 from reasonlab.core.prompting import build_prompt
 from reasonlab.tasks import Item, Task, get_task
-from reasonlab.train.config import PromptSpec, TaskSpec
+from reasonlab.train.recipe import PromptSpec, TaskSpec
 
 # Different slots probe different item indices on a collision with a held-out prompt.
 _PROBE_STRIDE = 1_000_003
@@ -45,11 +49,15 @@ class TaskMix:
         task = self.tasks[spec.name]
         level = level_of(spec.name)
         item = task.item(slot, level, self.seed)
-        for probe in range(1, _MAX_PROBES):
+        for probe in range(1, _MAX_PROBES + 1):
             if item.prompt not in self.held_out:
-                break
+                return item
             item = task.item(slot + probe * _PROBE_STRIDE, level, self.seed)
-        return item
+        # check_hold_out refuses recipes where this can happen by chance; never train on an
+        # evaluation prompt silently.
+        raise ConfigError(f"task {spec.name!r} level {level}: {_MAX_PROBES} draws in a row were "
+                          "held-out evaluation prompts; the level's prompts are mostly held out",
+                          field="tasks")
 
     def text(self, item: Item) -> str:
         """The prompt the policy sees (the same template the evaluation uses)."""
@@ -109,6 +117,68 @@ class TaskMix:
                 rows.append({"prompt": self.text(item), "completion": completion, "id": item.id,
                              "style": style})
         return rows
+
+
+# Draws per task and level the hold-out check looks at, and the most of them that may be
+# held-out prompts: above it a training draw could exhaust its probes (0.85 ** 64 ≈ 3e-5).
+HOLD_OUT_DRAWS = 512
+MAX_HELD_SHARE = 0.85
+
+
+@dataclass
+class HoldOut:
+    """How much of one task level the evaluation suite holds out, from ``HOLD_OUT_DRAWS``
+    draws: distinct prompts seen, how many of them are held out, the share of draws that were."""
+
+    task: str
+    level: int
+    seen: int
+    held: int
+    share: float
+
+    @property
+    def left(self) -> int:
+        return self.seen - self.held
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "level": self.level, "prompts_seen": self.seen,
+                "held_out": self.held, "left": self.left, "held_share": round(self.share, 3)}
+
+
+def hold_out_report(specs: list[TaskSpec], held_out: set[str], seed: int) -> list[HoldOut]:
+    """Per task and level the recipe trains on, what the held-out prompts take of it (only
+    levels where they take something)."""
+    if not held_out:
+        return []
+    out = []
+    for spec in specs:
+        task = get_task(spec.name, **spec.config)
+        for level in range(spec.min_level, spec.max_level + 1):
+            prompts = [task.item(i * _PROBE_STRIDE + 7, level, seed).prompt
+                       for i in range(HOLD_OUT_DRAWS)]
+            held = [p in held_out for p in prompts]
+            if any(held):
+                out.append(HoldOut(spec.name, level, len(set(prompts)),
+                                   len({p for p in prompts if p in held_out}),
+                                   sum(held) / len(prompts)))
+    return out
+
+
+def check_hold_out(specs: list[TaskSpec], held_out: set[str], seed: int,
+                   fail: Callable[[str, str], Exception]) -> list[HoldOut]:
+    """Refuse a recipe whose training levels are mostly the evaluation's prompts (naming the
+    task, the level and how many prompts are left); return the report of the rest."""
+    report = hold_out_report(specs, held_out, seed)
+    for i, spec in enumerate(specs):
+        for entry in report:
+            if entry.task == spec.name and entry.share > MAX_HELD_SHARE:
+                raise fail(f"tasks[{i}]", f"task {entry.task!r} level {entry.level}: "
+                           f"{entry.held} of the {entry.seen} prompts seen in "
+                           f"{HOLD_OUT_DRAWS} draws are held out by the eval suite "
+                           f"({entry.left} left, {100 * entry.share:.0f} % of draws held "
+                           "out); training would draw evaluation prompts. Evaluate fewer "
+                           "items at this level or leave it out of training (min_level)")
+    return report
 
 
 def teacher_completion(text: str, confidence: bool) -> str:

@@ -27,10 +27,18 @@ class JudgeInLoopEval(InLoopEval):
         self.judge = judge
         self.alarm = Alarm(alarm_spec)
         self.metrics = metrics
+        # A resumed run: the evaluations before its checkpoint (the rows after it were dropped
+        # when it resumed) are the alarm's history, so a window spans the resume.
+        from reasonlab.train.eval_callback import read_steps
+
+        for row in read_steps(self.folder):
+            self.alarm.restore(int(row["step"]), row.get("judge_reward"),
+                               row.get("true_accuracy"))
 
     def on_train_begin(self, args, state, control, **kwargs):
-        # The baseline: what the judge and the truth say of the warm start.
-        if state.global_step == 0 and not (self.folder / "step-0").exists():
+        # The baseline: what the judge and the truth say of the warm start. Every process
+        # decides alike (evaluate() holds a collective save): from the step, not the disk.
+        if state.global_step == 0 and not self.alarm.points:
             self.evaluate(0)
         return control
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reasonlab.train.config import Recipe
+    from reasonlab.train.recipe import Recipe
 
 STYLES = ("cot", "direct")
 
@@ -79,11 +79,19 @@ def check_judge(recipe: Recipe) -> None:
                                       "judge an RL recipe is rewarded by (remove it)")
         return
     if recipe.kind == "rl" and recipe.rewards.judge:
+        if not recipe.eval.every or recipe.eval.suite is None:
+            # A learned judge can be fooled; the alarm compares it with the truth on held-out
+            # evaluations, so a judge reward without them runs unwatched.
+            raise fail("eval.every", "a judge reward is watched by the reward-hacking alarm, "
+                       "which needs in-loop evaluation: set eval.every > 0 and eval.suite "
+                       "(docs/judges.md, the alarm)")
         if j.model is None:
             return    # the judge verifier's own endpoint (REASONLAB_JUDGE or the items')
-        if not j.model.startswith("openai:") and not (Path(j.model) / "config.json").is_file():
-            raise fail("judge.model", f"{j.model!r} is neither a model folder (no config.json) "
-                                      "nor an openai:URL#MODEL endpoint")
+        from reasonlab.judges.local_client import judge_spec_problem
+
+        problem = judge_spec_problem(j.model)
+        if problem is not None:
+            raise fail("judge.model", problem)
         if j.serve and j.model.startswith("openai:"):
             raise fail("judge.serve", "an endpoint is served already; serve: true starts "
                                       "`reasonlab serve` for a model folder")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab.train import runfolder
-from reasonlab.train.config import Recipe
+from reasonlab.train.recipe import Recipe
 
 
 def judge_records(recipe: Recipe) -> list[dict]:
@@ -56,6 +56,11 @@ def train_judge(recipe: Recipe, out: str | Path, *, max_steps: int | None = None
 
     max_steps = max_steps or recipe.max_steps
     recipe.max_steps = max_steps
+    out = runfolder.check_out(out)
+    done = runfolder.finished(out, max_steps) if resume else None
+    if done is not None:
+        runfolder.say_finished(done, True)
+        return done
     dataset = judge_dataset(recipe)     # bad data is refused before the run folder exists
     out, checkpoint = runfolder.prepare(recipe, out, resume=resume)
     model = runfolder.model_path(recipe, out)
@@ -76,4 +81,4 @@ def train_judge(recipe: Recipe, out: str | Path, *, max_steps: int | None = None
         "kind": "judge", "recipe": recipe.source, "steps": trainer.state.global_step,
         "examples": len(dataset), "base_model": model,
         "judge": {"style": j.style, "template": j.template, "mode": "reference",
-                  "see_reasoning": j.see_reasoning, "data": j.data}})
+                  "see_reasoning": j.see_reasoning, "data": j.data}}, recipe)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from reasonlab.train.reward_spec import check_components
 
 if TYPE_CHECKING:
-    from reasonlab.train.config import Recipe
+    from reasonlab.train.recipe import Recipe
 
 _PHASE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # Settings reasonlab owns: TRL must not get a second, conflicting value for them (the field to

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reasonlab.core.thinking import think_span
-from reasonlab.train.reward_spec import NoConfig, RewardContext, component
+from reasonlab.train.reward_registry import NoConfig, RewardContext, component
 from reasonlab.verifiers import verifier_names, verify_many
 from reasonlab.verifiers.flexible import flexible_verdicts
 
 if TYPE_CHECKING:
-    from reasonlab.train.config import Recipe
+    from reasonlab.train.recipe import Recipe
 
 _TRAILING_CONFIDENCE = re.compile(r"\s*confidence\s*[:=]\s*\d{1,3}(?:\.\d+)?\s*%\s*$",
                                   re.IGNORECASE)

@@ -1,5 +1,5 @@
-"""Reward components as a registry: what one is, the context it is scored from, and the recipe's
-``rewards:`` block read through it.
+"""A recipe's ``rewards:`` block, read through the reward-component registry
+(``reward_registry.py``: what a component is, the context it is scored from, ``@component``).
 
 A component is one function registered with ``@component``; the built-in ones live in
 ``reward_components.py``, and a new one is one more decorated function there, or in a module of
@@ -28,98 +28,25 @@ to TRL as its own reward function.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import reasonlab.train.reward_components  # noqa: F401  (registers the built-ins, in order)
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.spec import Fail, build, coerce, locator
+from reasonlab.train.reward_registry import (  # noqa: F401  (re-exported: the public API)
+    CheckFn,
+    Component,
+    NoConfig,
+    RewardContext,
+    ScoreFn,
+    component,
+    config_keys,
+    registered,
+    unregister,
+)
 
 if TYPE_CHECKING:
-    from reasonlab.core.item import Item
-    from reasonlab.core.verdict import Verdict
-    from reasonlab.train.config import Recipe
-
-
-@dataclass
-class RewardContext:
-    """What a component may score a batch from; one per batch, shared by every component."""
-
-    items: list[Item]
-    completions: Sequence[str]
-    completion_ids: Sequence[Sequence[int]] | None   # None: count characters instead
-    verdicts: list[Verdict]          # the item's own verifier: the one verification pass
-    judge: list[Verdict] | None      # the judge's verdicts, when an enabled component uses it
-    confidence: bool = False         # the prompt asks for a stated ``Confidence: NN%``
-    limit: int | None = None         # the token budget: rewards.length_limit, else the TRL limit
-    step: int = 0
-
-    @cached_property
-    def confidences(self) -> list[float | None]:
-        """The stated confidence of each completion, in [0, 1] (None: none stated)."""
-        from reasonlab.core.prompting import parse_confidence
-
-        return [parse_confidence(c) for c in self.completions]
-
-
-@dataclass
-class NoConfig:
-    """The config of a component that takes none."""
-
-
-ScoreFn = Callable[[RewardContext, Any], Sequence[float | None]]
-CheckFn = Callable[["Recipe", float, Any], None]
-
-
-@dataclass(frozen=True)
-class Component:
-    name: str
-    score: ScoreFn
-    config: type = NoConfig
-    default: float = 0.0              # the weight when the recipe does not set one
-    check: CheckFn | None = None      # check(recipe, weight, config): raise recipe.fail(...)
-    uses_judge: bool = False          # needs the judge's verdicts in the context
-
-    def keys(self) -> dict[str, str]:
-        """The block's key of each config field (``length_limit`` -> ``limit``)."""
-        return config_keys(self.name, self.config)
-
-
-def config_keys(name: str, config: Any) -> dict[str, str]:
-    """``{"<name>_<field>": field}`` for a config dataclass (or an instance of one)."""
-    return {f"{name}_{f.name}": f.name for f in dataclasses.fields(config) if f.init}
-
-
-_REGISTRY: dict[str, Component] = {}
-
-
-def component(name: str, *, config: type = NoConfig, default: float = 0.0,
-              check: CheckFn | None = None, judge: bool = False) -> Callable[[ScoreFn], ScoreFn]:
-    """Register ``fn(ctx, cfg) -> one value per completion`` as the reward component ``name``.
-    ``config`` is a dataclass of the component's settings (typed, with defaults); ``check``
-    refuses recipes it cannot work with; ``judge=True`` asks for the judge's verdicts."""
-    if not dataclasses.is_dataclass(config):
-        raise TypeError(f"reward component {name!r}: config must be a dataclass")
-    registry()   # the built-ins first, so they keep their place in the order
-
-    def register(fn: ScoreFn) -> ScoreFn:
-        entry = Component(name, fn, config, float(default), check, judge)
-        # Every name and config key is one flat key of the block, so none may be taken twice.
-        taken = {key for other in _REGISTRY.values() for key in (other.name, *other.keys())}
-        clash = sorted(taken & {name, *entry.keys()})
-        if not name.isidentifier() or hasattr(RewardSpec, name) or clash:
-            raise ValueError(f"reward component {name!r}: the name or a config key is taken "
-                             f"({', '.join(clash) or name}); unregister() the old one first")
-        _REGISTRY[name] = entry
-        return fn
-
-    return register
-
-
-def unregister(name: str) -> None:
-    """Remove a component (tests, or a plugin replacing one)."""
-    _REGISTRY.pop(name, None)
+    from reasonlab.train.recipe import Recipe
 
 
 # Another package adds components by declaring its module in this entry-point group; the
@@ -135,9 +62,7 @@ _plugins_loaded = False
 
 def registry() -> dict[str, Component]:
     """Every registered component, in the order TRL gets them (the built-ins first)."""
-    import reasonlab.train.reward_components  # noqa: F401  (registers the built-ins)
-
-    return dict(_REGISTRY)
+    return registered()
 
 
 def load_plugins() -> None:

@@ -31,10 +31,10 @@ from trl import GRPOConfig, GRPOTrainer
 
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin, read_state
-from reasonlab.train.config import Recipe
 from reasonlab.train.curriculum import Curriculum, LevelRange
 from reasonlab.train.data import TaskMix, slot_dataset
 from reasonlab.train.eval_callback import InLoopEval, held_out_suite
+from reasonlab.train.recipe import Recipe
 from reasonlab.train.rewards import RewardScorer
 from reasonlab.train.rollouts import RolloutWriter
 
@@ -92,7 +92,8 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
         keep = (spread > 0).repeat_interleave(size) & (advantages != 0)
         mask = output["completion_mask"] * keep.to(output["completion_mask"].dtype).unsqueeze(1)
         output["completion_mask"] = mask
-        output["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum()
+        # A batch of uniform groups only: no token left, a zero loss (not 0 / 0, which is NaN).
+        output["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum().clamp(min=1)
         return output
 
     def reasonlab_state(self) -> dict[str, Any]:
@@ -113,12 +114,18 @@ def build_curriculum(recipe: Recipe) -> Curriculum:
 
 
 def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
-             resume: bool = False, callbacks: list[Any] | None = None) -> Path:
-    """Run (or resume) RL training; returns DIR/final."""
+             resume: bool = False, callbacks: list[Any] | None = None,
+             announce: bool = True) -> Path:
+    """Run (or resume) RL training; returns DIR/final. ``announce``: the user asked for the
+    resume, so say when there is nothing to resume or the run is already finished."""
 
     max_steps = max_steps or recipe.max_steps
     recipe.max_steps = max_steps
-    out, start = runfolder.prepare(recipe, out, resume=resume)
+    done = runfolder.finished(runfolder.check_out(out), max_steps) if resume else None
+    if done is not None:
+        runfolder.say_finished(done, announce)
+        return done
+    out, start = runfolder.prepare(recipe, out, resume=resume, asked=announce)
     model = runfolder.model_path(recipe, out)
     if recipe.rewards.judge and recipe.judge.model is not None:
         from reasonlab.judges.runtime import JudgeRuntime
@@ -130,6 +137,24 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
 
 def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps: int,
            callbacks: list[Any] | None, judge: Any) -> Path:
+    trainer = build_rl_trainer(recipe, out, model, max_steps, callbacks, judge)
+    if start is not None:
+        trainer.load_reasonlab_state(read_state(start))
+        print(f"reasonlab: resuming from {start}")
+
+    trainer.train(resume_from_checkpoint=str(start) if start is not None else None)
+
+    return runfolder.save_final(trainer, out, {
+        "kind": "rl", "recipe": recipe.source, "steps": trainer.state.global_step,
+        "curriculum": trainer.curriculum.state_dict()["levels"], "base_model": model}, recipe)
+
+
+def build_rl_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
+                     callbacks: list[Any] | None = None,
+                     judge: Any = None) -> ReasonlabGRPOTrainer:
+    """Every piece the recipe asks for, wired into the trainer (nothing trained yet): the task
+    mix and curriculum, TRL's settings, the reward components, the rollout log, in-loop
+    evaluation and the alarm."""
     from accelerate.utils import gather_object
 
     # Held-out suite first: its prompts are excluded from the training draw.
@@ -161,7 +186,13 @@ def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps:
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
                                         is_main=trainer.accelerator.is_main_process)
-    if suite is not None and recipe.eval.every and judge is not None:
+    if recipe.rewards.judge and judge is None:
+        # No judge.model: the `judge` verifier's own endpoint (REASONLAB_JUDGE, or the items'
+        # meta.verify) rewards the run, and is what the alarm must watch.
+        from reasonlab.verifiers import get_verifier
+
+        judge = get_verifier("judge")
+    if suite is not None and recipe.eval.every and recipe.rewards.judge:
         from reasonlab.train.judge_eval import JudgeInLoopEval
 
         evaluator = JudgeInLoopEval(suite, out / "evals", recipe.eval.every, judge=judge,
@@ -177,12 +208,5 @@ def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps:
                                chat=recipe.prompt.chat)
         evaluator.trainer = trainer
         trainer.add_callback(evaluator)
-    if start is not None:
-        trainer.load_reasonlab_state(read_state(start))
-        print(f"reasonlab: resuming from {start}")
-
-    trainer.train(resume_from_checkpoint=str(start) if start is not None else None)
-
-    return runfolder.save_final(trainer, out, {
-        "kind": "rl", "recipe": recipe.source, "steps": trainer.state.global_step,
-        "curriculum": curriculum.state_dict()["levels"], "base_model": model})
+    trainer.scorer = scorer
+    return trainer

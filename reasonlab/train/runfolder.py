@@ -29,16 +29,31 @@ from reasonlab.core.errors import ConfigError
 from reasonlab.core.jsonl import atomic_writer, dumps
 from reasonlab.core.quiet import silence_dependency_warnings
 from reasonlab.train import checkpoint as ckpt
-from reasonlab.train.config import Recipe
+from reasonlab.train.recipe import Recipe
 
 CHECKPOINTS, FINAL, METRICS = "checkpoints", "final", "metrics.jsonl"
 # Fields that may differ between a run and its resumption.
-_RESUMABLE_CHANGES = {"max_steps", "eval", "rollouts"}
+_RESUMABLE_CHANGES = {"max_steps", "eval", "rollouts", "hold_out"}
 
 
-def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Path | None]:
-    """Create or reopen ``out``; returns it and the checkpoint to resume from (None = start)."""
+def check_out(out: str | Path) -> Path:
+    """``--out`` must be a folder (or not exist yet): a file there is one line, untouched."""
+    from reasonlab.core.errors import InputError
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a run folder; choose another --out", file=str(out),
+                         field="--out")
+    return out
+
+
+def prepare(recipe: Recipe, out: str | Path, *, resume: bool,
+            asked: bool = True) -> tuple[Path, Path | None]:
+    """Create or reopen ``out``; returns it and the checkpoint to resume from (None = start).
+    ``asked``: the user gave --resume (a demo or a phased run resumes on its own, and then a
+    fresh start needs no remark). Resuming drops what the run logged past its checkpoint
+    (metric lines, rollout files, in-loop eval rows): those steps run again."""
+    out = check_out(out)
     found = ckpt.checkpoints(out / CHECKPOINTS)
     if found and not resume:
         raise ConfigError(f"{out} already holds checkpoints of a run; pass --resume to continue "
@@ -52,9 +67,51 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool) -> tuple[Path, Pat
             if found:
                 warnings.warn(f"no valid checkpoint in {out / CHECKPOINTS}; starting over",
                               stacklevel=2)
-            else:
+            elif asked:
                 print(f"reasonlab: nothing to resume in {out}; starting a new run")
+        drop_after(out, ckpt.step_of(start) if start is not None else 0)
     return out, start
+
+
+def finished(out: str | Path, max_steps: int) -> Path | None:
+    """``out/final`` when the run there already trained ``max_steps`` steps, else None."""
+    info = Path(out) / FINAL / "reasonlab_train.json"
+    if not info.is_file():
+        return None
+    steps = json.loads(info.read_text()).get("steps")
+    return info.parent if isinstance(steps, int) and steps >= max_steps else None
+
+
+def say_finished(final: Path, announce: bool) -> None:
+    if announce:
+        print(f"reasonlab: {final.parent} is finished; nothing to train (its model: {final})")
+
+
+def drop_after(out: Path, step: int) -> None:
+    """Forget what a killed run logged after ``step`` (its checkpoint): the resumed run logs
+    those steps again, so keeping them would count each twice."""
+    from reasonlab.core.jsonl import write_lines
+
+    for log in (out / METRICS, out / "evals" / "steps.jsonl"):
+        if log.is_file():
+            lines = log.read_text(encoding="utf-8").splitlines()
+            kept = [line + "\n" for line in lines if (_step(line) or 0) <= step
+                    and _step(line) is not None]
+            if len(kept) != len(lines):
+                write_lines(log, kept)
+    for rollout in (out / "rollouts").glob("step-*.jsonl"):
+        number = rollout.stem.removeprefix("step-")
+        if number.isdigit() and int(number) > step:
+            rollout.unlink()
+
+
+def _step(line: str) -> int | None:
+    """The step of a log line; None for a line that is not one (a write a kill tore)."""
+    try:
+        value = json.loads(line).get("step")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
 
 
 def record_recipe(recipe: Recipe, out: Path, *, resume: bool) -> None:
@@ -63,6 +120,13 @@ def record_recipe(recipe: Recipe, out: Path, *, resume: bool) -> None:
     config_path = out / "config.yaml"
     resolved = recipe.to_dict()
     resolved["model"] = model_identity(recipe.model)
+    if recipe.hold_out:
+        resolved["hold_out"] = [entry.to_dict() for entry in recipe.hold_out]
+        for entry in recipe.hold_out:
+            if entry.share >= 0.5:
+                print(f"reasonlab: {entry.task} level {entry.level}: {entry.held} of "
+                      f"{entry.seen} prompts are held out for evaluation; training draws the "
+                      f"other {entry.left}", flush=True)
     if resume and config_path.is_file():
         before = yaml.safe_load(config_path.read_text()) or {}
         # A local model is the folder, however it was spelled (relative or absolute).
@@ -100,8 +164,9 @@ def model_path(recipe: Recipe, out: Path) -> str:
     return str(folder)
 
 
-def save_final(trainer: Any, out: Path, info: dict[str, Any]) -> Path:
-    """Save the model + tokenizer to DIR/final atomically (a temp folder renamed into place)."""
+def save_final(trainer: Any, out: Path, info: dict[str, Any], recipe: Recipe) -> Path:
+    """Save the model + tokenizer to DIR/final atomically (a temp folder renamed into place),
+    with reasonlab_train.json and a model card naming the base, the recipe and the data."""
     final = out / FINAL
     staging = out / f".{FINAL}.tmp"
     accelerator = trainer.accelerator
@@ -113,6 +178,9 @@ def save_final(trainer: Any, out: Path, info: dict[str, Any]) -> Path:
         if trainer.processing_class is not None:
             trainer.processing_class.save_pretrained(str(staging))
         (staging / "reasonlab_train.json").write_text(json.dumps(info, indent=2) + "\n")
+        from reasonlab.train.model_card import write_card
+
+        write_card(staging, recipe, info)
         if final.exists():
             shutil.rmtree(final)
         os.rename(staging, final)

@@ -24,9 +24,9 @@ from trl import SFTConfig, SFTTrainer
 from reasonlab.core.errors import ConfigError
 from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
-from reasonlab.train.config import Recipe
 from reasonlab.train.data import TaskMix
 from reasonlab.train.eval_callback import InLoopEval, held_out_suite
+from reasonlab.train.recipe import Recipe
 
 PHASES = "phases"
 
@@ -80,17 +80,23 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
 
 def train_sft(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
               resume: bool = False, callbacks: list[Any] | None = None,
-              start: int = 0) -> Path:
+              start: int = 0, announce: bool = True) -> Path:
     """Run (or resume) SFT; returns DIR/final. A recipe with ``phases`` runs them in order
-    (``train_phases``)."""
+    (``train_phases``). ``announce``: the user asked for the resume (see ``train_rl``)."""
+    out = runfolder.check_out(out)
     if recipe.phases:
         if max_steps is not None:
             raise recipe.fail("phases", "a phased recipe sets each phase's max_steps; "
                                         "drop --max-steps (or use --set phases=...)")
-        return train_phases(recipe, out, resume=resume, callbacks=callbacks)
+        return train_phases(recipe, out, resume=resume, callbacks=callbacks,
+                            announce=announce)
     max_steps = max_steps or recipe.max_steps
     recipe.max_steps = max_steps
-    out, checkpoint = runfolder.prepare(recipe, out, resume=resume)
+    done = runfolder.finished(out, max_steps) if resume else None
+    if done is not None:
+        runfolder.say_finished(done, announce)
+        return done
+    out, checkpoint = runfolder.prepare(recipe, out, resume=resume, asked=announce)
     model = runfolder.model_path(recipe, out)
     trainer = build_sft_trainer(recipe, out, model, max_steps, callbacks, start)
     if checkpoint is not None:
@@ -98,7 +104,7 @@ def train_sft(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
     return runfolder.save_final(trainer, out, {
         "kind": "sft", "recipe": recipe.source, "steps": trainer.state.global_step,
-        "items": recipe.sft_items, "styles": recipe.styles, "base_model": model})
+        "items": recipe.sft_items, "styles": recipe.styles, "base_model": model}, recipe)
 
 
 def phase_recipes(recipe: Recipe) -> list[tuple[Recipe, int]]:
@@ -127,18 +133,26 @@ def phase_folder(out: str | Path, name: str) -> Path:
 
 
 def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
-                 callbacks: list[Any] | None = None) -> Path:
+                 callbacks: list[Any] | None = None, announce: bool = True) -> Path:
     """Train the phases in order into ``DIR/phases/<name>/`` (each a full SFT run folder, so
     each resumes on its own; a finished phase is kept), then copy the last one's weights to
     ``DIR/final``."""
-    out = Path(out)
+    out = runfolder.check_out(out)
+    total = sum(p.max_steps for p in recipe.phases)
+    done = runfolder.finished(out, total) if resume else None
+    if done is not None and all((phase_folder(out, p.name) / runfolder.FINAL).is_dir()
+                                for p in recipe.phases):
+        runfolder.say_finished(done, announce)
+        return done
     if not resume and ((out / PHASES).exists() or (out / runfolder.CHECKPOINTS).exists()):
         raise ConfigError(f"{out} already holds a run; pass --resume to continue it or choose "
                           "a new --out", field="--out")
     out.mkdir(parents=True, exist_ok=True)
+    # What config.yaml records as max_steps is what runs: the phases' steps together.
+    recipe.max_steps = sum(p.max_steps for p in recipe.phases)
     # A resume with other phases would reuse finished phases that no longer match the recipe.
     runfolder.record_recipe(recipe, out, resume=resume)
-    model, done = recipe.model, []
+    model, phases_done = recipe.model, []
     for phase, (sub, start) in zip(recipe.phases, phase_recipes(recipe), strict=True):
         folder = phase_folder(out, phase.name)
         sub.model = model
@@ -146,19 +160,23 @@ def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
         if not (final / "config.json").is_file():
             print(f"reasonlab: SFT phase {phase.name!r} ({sub.max_steps} steps, styles "
                   f"{sub.styles})", flush=True)
-            final = train_sft(sub, folder, resume=True, callbacks=callbacks, start=start)
+            final = train_sft(sub, folder, resume=True, callbacks=callbacks, start=start,
+                              announce=False)
         model = str(final.resolve())
-        done.append({"name": phase.name, "steps": sub.max_steps, "styles": sub.styles,
+        phases_done.append({"name": phase.name, "steps": sub.max_steps, "styles": sub.styles,
                      "items": sub.sft_items, "start": start, "folder": str(folder)})
     return _copy_final(Path(model), out, {"kind": "sft", "recipe": recipe.source,
-                                          "phases": done})
+                                          "steps": total, "phases": phases_done}, recipe)
 
 
-def _copy_final(source: Path, out: Path, info: dict[str, Any]) -> Path:
+def _copy_final(source: Path, out: Path, info: dict[str, Any], recipe: Recipe) -> Path:
+    from reasonlab.train.model_card import write_card
+
     final, staging = out / runfolder.FINAL, out / f".{runfolder.FINAL}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(source, staging)
     (staging / "reasonlab_train.json").write_text(json.dumps(info, indent=2) + "\n")
+    write_card(staging, recipe, info)
     if final.exists():
         shutil.rmtree(final)
     os.rename(staging, final)

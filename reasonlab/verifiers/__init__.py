@@ -20,12 +20,13 @@ from reasonlab.verifiers.base import (
     verifier_names,
 )
 from reasonlab.verifiers.code import CodeVerifier
-from reasonlab.verifiers.compose import WeightedVerifier, parse_spec
+from reasonlab.verifiers.compose import WeightedVerifier
 from reasonlab.verifiers.countdown import CountdownVerifier
 from reasonlab.verifiers.gym import GymVerifier
 from reasonlab.verifiers.math import MathVerifier
 from reasonlab.verifiers.options import check_options, verify_options
 from reasonlab.verifiers.rules import ExactVerifier, FormatVerifier, NumericVerifier
+from reasonlab.verifiers.spec import parse_spec
 
 # Built-in verifiers, one line each (name as items write it in their ``verifier`` field).
 register_verifier("exact", ExactVerifier)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from reasonlab.core.answer import extract_answer, flexible_answer, parse_number
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict
-from reasonlab.verifiers.compose import parse_spec
+from reasonlab.verifiers.spec import parse_spec
 
 # Verifiers whose extraction is not an <answer> block: no fallback applies to them.
 NO_FALLBACK = frozenset({"code", "judge"})

@@ -23,7 +23,8 @@ from reasonlab.core.answer import MAX_ANSWER_CHARS
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.spec import build, join
-from reasonlab.verifiers.base import NoOptions, OptionsError, any_item_verifiers, options_type
+from reasonlab.verifiers.registry import NoOptions, OptionsError, any_item_verifiers, options_type
+from reasonlab.verifiers.spec import parse_spec
 
 T = TypeVar("T")
 PREFIX = "meta.verify"
@@ -92,8 +93,6 @@ def _anywhere() -> tuple[list[type], frozenset[str]]:
 def _spec_types(spec: str | None, also: Iterable[str] = ()) -> list[type]:
     """The options dataclasses of the verifiers ``spec`` (and ``also``) name; an unknown or
     malformed spec contributes none (it is refused on its own, as ``verifier``)."""
-    from reasonlab.verifiers.compose import parse_spec
-
     names = list(also)
     if spec:
         try:

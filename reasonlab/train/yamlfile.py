@@ -1,8 +1,0 @@
-"""Moved to ``reasonlab.core.yamlfile``; this import path stays for code outside reasonlab (the
-name is that module itself, so its private names and monkeypatching work as before)."""
-
-import sys
-
-from reasonlab.core import yamlfile as _moved
-
-sys.modules[__name__] = _moved
