@@ -261,9 +261,8 @@ def test_pairwise_swap_flips_the_second_order_back(tmp_path, raw, votes, score):
 
 
 def test_shipped_safety_example_is_consistent():
-    from pathlib import Path
-
     from importlib import resources
+    from pathlib import Path
 
     from reasonlab.core.jsonl import read_jsonl
     from reasonlab.tasks import load_items
