@@ -9,7 +9,10 @@ by outcome RL on one task, and the habit spreads.
 3. RL-train it with verifier rewards and the curriculum on the trained task only (``rl-tiny``);
 4. evaluate again (``rl``) on three groups: the RL-trained task; the families warm-started the
    same way but never RL-trained (does the habit transfer?); a family never trained at all;
-5. compute the transfer between base and rl, check the gain on each trained task, and write
+5. the reasoning boundary — ``skill``, ``base`` and ``rl`` sampled 16 times per item, pass@k
+   against k — and ``rl`` under thinking budgets, for the cost frontier
+   (``demo_tradeoffs.py``; ``--no-boundary`` skips the sampling);
+6. compute the transfer between base and rl, check the gain on each trained task, and write
    ``report.html`` with its ``plots/``.
 
 Every stage resumes: rerunning the same command continues an interrupted demo. The eval suite
@@ -27,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from reasonlab import demo_tradeoffs as T
 from reasonlab.core.summary import Cell, Summary, TaskSummary, summary_path
 
 WARM_START, RL_RECIPE = "sft-tiny-habit", "rl-tiny"
@@ -49,11 +53,16 @@ class Size:
     habit_steps: int      # SFT on mostly direct answers
     rl_steps: int
     items: int            # eval items per trained-task cell (held-out cells get half)
+    boundary_items: int   # items per cell of the boundary's sampled evaluation
 
 
 # The wall times these give on 2 cores are in README "Results".
-SIZES = {"default": Size(skill_steps=800, habit_steps=120, rl_steps=40, items=80),
-         "fast": Size(skill_steps=300, habit_steps=60, rl_steps=16, items=24)}
+SIZES = {"default": Size(skill_steps=800, habit_steps=120, rl_steps=40, items=80,
+                         boundary_items=24),
+         "fast": Size(skill_steps=300, habit_steps=60, rl_steps=16, items=24,
+                      boundary_items=8)}
+BOUNDARY_FAMILY = "counting"    # the family RL never saw that the boundary also samples
+STAGES = 6
 
 
 def demo_suite(size: Size, seed: int) -> dict[str, Any]:
@@ -141,7 +150,8 @@ def claim_folder(out: Path, settings: dict[str, Any]) -> None:
     path.write_text(json.dumps(settings, indent=2) + "\n")
 
 
-def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -> int:
+def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0,
+             boundary: bool = True) -> int:
     from reasonlab.evaluate.suite import load_suite
     from reasonlab.evaluate.transfer import transfer
     from reasonlab.report import write_report
@@ -161,20 +171,20 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
 
     phases = " then ".join(f"{p.name} {p.max_steps} steps {p.styles or sft_recipe.styles}"
                            for p in sft_recipe.phases)
-    start = _stage(1, f"SFT warm start of a tiny model: {phases}")
+    start = _stage(1, f"SFT warm start of a tiny model: {phases}", STAGES)
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
         train_sft(sft_recipe, out / "sft", resume=True, announce=False)
     _done(start, timings, "sft")
 
-    start = _stage(2, "evaluate the warm start after each phase (skill, base)")
+    start = _stage(2, "evaluate the warm start after each phase (skill, base)", STAGES)
     skill_final = phase_folder(out / "sft", sft_recipe.phases[0].name) / "final"
     skill = _evaluate(skill_final, suite, out / "skill")
     base = _evaluate(sft_final, suite, out / "base")
     _done(start, timings, "eval_warm_start")
 
     start = _stage(3, f"RL (GRPO) on {', '.join(TRAINED_TASKS)} with verifier rewards and a "
-                      f"curriculum ({size.rl_steps} steps)")
+                      f"curriculum ({size.rl_steps} steps)", STAGES)
     rl_final = out / "rl-train" / "final"
     if not (rl_final / "config.json").is_file():
         recipe = load_recipe(RL_RECIPE, [f"seed={seed}", f"eval.suite={suite_file.resolve()}",
@@ -183,11 +193,24 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
         train_rl(recipe, out / "rl-train", resume=True, announce=False)
     _done(start, timings, "rl")
 
-    start = _stage(4, "evaluate the RL-trained model (rl)")
+    start = _stage(4, "evaluate the RL-trained model (rl)", STAGES)
     rl = _evaluate(rl_final, suite, out / "rl")
     _done(start, timings, "eval_rl")
 
-    start = _stage(5, "transfer, gain check and report")
+    start = _stage(5, f"the reasoning boundary (pass@k, {T.SAMPLES} samples per item) and rl's "
+                      f"thinking budgets {T.BUDGETS}" + ("" if boundary else
+                                                        " (boundary skipped: --no-boundary)"),
+                   STAGES)
+    tradeoffs: dict[str, Any] = {}
+    if boundary:
+        models = {"skill": skill_final, "base": sft_final, "rl": rl_final}
+        tradeoffs = T.run_boundary(models, T.boundary_suite(
+            suite_spec, TRAINED_TASKS, BOUNDARY_FAMILY, size.boundary_items), out, _evaluate)
+    budgets = T.run_budgets(rl_final, T.budget_suite(suite_spec, TRAINED_TASKS), out, _evaluate)
+    tradeoffs["frontier"] = {"skill": "skill", "base": "base", "rl": "rl", **budgets}
+    _done(start, timings, "boundary_budgets")
+
+    start = _stage(6, "transfer, gain check and report", STAGES)
     runs = {"skill": skill, "base": base, "rl": rl}
     demo = {"groups": GROUPS, "group_labels": GROUP_LABELS,
             "trained_tasks": TRAINED_TASKS, "sft_only_tasks": SFT_ONLY_TASKS,
@@ -206,7 +229,7 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
             "think_rate": {name: {role: s.tasks[name].think_rate for role, s in runs.items()}
                            for name in rl.tasks},
             "transfer": transfer(base, rl, trained_tasks=TRAINED_TASKS),
-            "report": "report.html"}
+            **tradeoffs, "report": "report.html"}
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
     write_report(out, out=out)
     _done(start, timings, "report")
@@ -217,6 +240,8 @@ def run_demo(out: str | Path = "runs/demo", fast: bool = False, seed: int = 0) -
     print_table(runs)
     for name, g in demo["gain"].items():
         print(gain_line(name, g))
+    for task, k in (demo.get("boundary_crossover") or {}).items():
+        print("boundary, " + T.crossover_line(task, k, demo["boundary"]))
     print(f"\nwrote {out}/report.html, {out}/demo.json, {summary_path(out / 'base')}, "
           f"{summary_path(out / 'rl')} ({demo['wall_s']:.0f}s in all)")
     return 0

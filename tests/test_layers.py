@@ -22,7 +22,7 @@ LAYERS = [
     {"evaluate"},
     {"train"},
     {"report"},
-    {"demo", "demo_real", "commands", "cli", "__main__"},
+    {"demo", "demo_real", "demo_tradeoffs", "commands", "cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

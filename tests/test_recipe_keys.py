@@ -127,7 +127,7 @@ def test_phases_reach_each_phase():
 def test_every_recipe_field_is_covered():
     """A new recipe field must get a line above (or in the judge tests, for judge.*)."""
     tested = {k.split("=")[0].split(".")[0] for k, _ in RL_KEYS + SFT_KEYS} | {
-        "phases", "kind", "model", "judge", "tasks"}
+        "phases", "kind", "model", "judge", "tasks", "confidence_from"}
     fields = {f.name for f in dataclasses.fields(Recipe)} - {
         "source", "lines", "overrides", "hold_out"}
     assert fields <= tested, fields - tested
@@ -205,3 +205,24 @@ def test_drop_zero_variance_groups_takes_uniform_groups_out_of_a_real_steps_loss
     finally:
         ReasonlabGRPOTrainer._generate_and_score_completions = original
         unregister("probe_uniform")
+
+
+def test_confidence_from_reaches_the_stated_confidence_of_each_style(tmp_path):
+    """The teacher states the accuracy the named eval run measured at the item's task and
+    difficulty, per style; without the key it states 100 %."""
+    import json
+
+    from test_report import make_run
+
+    run = tmp_path / "skill"
+    made = make_run(run, {"addition": 0.6}, tasks={"addition": [1, 2]}, items=20, samples=1,
+                    seed=2)
+    trainer, _ = sft_trainer(tmp_path, "prompt.confidence=true", "styles={full: 1.0}",
+                             f"confidence_from={{full: {run}}}")
+    want = {d: round(100 * c.accuracy) for d, c in made.tasks["addition"].by_difficulty.items()}
+    for row in trainer.train_dataset:
+        level = json.loads(json.dumps(row["id"])).split("-")[1]
+        assert f"</answer>\nConfidence: {want[level]}%" in str(row["completion"])
+    plain, _ = sft_trainer(tmp_path / "plain", "prompt.confidence=true")
+    assert all("</answer>\nConfidence: 100%" in str(c) for c in
+               plain.train_dataset["completion"])

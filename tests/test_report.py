@@ -276,7 +276,7 @@ def test_full_report_renders_in_chromium(runs, tmp_path):
                 "think_rate_vs_difficulty", "behaviour_by_task", "reliability_diagram",
                 "scaling_samples", "scaling_budget", "training_rewards",
                 "training_accuracy", "training_length", "training_curriculum", "training_loss",
-                "reflection_rates"}
+                "reflection_rates", "frontier_tokens"}   # base, rl and rl's budget sweep
     written = {p.stem for p in (out / "plots").glob("*.png")}
     assert written == expected
     for name in expected:

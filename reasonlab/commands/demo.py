@@ -22,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fast", action="store_true",
                    help="shorter training and fewer eval items (under 5 minutes), for a quick "
                         "look at the direction of the effect")
+    p.add_argument("--no-boundary", action="store_true",
+                   help="skip the reasoning-boundary stage (skill, base and rl sampled 16 "
+                        "times per item for pass@k); the tiny demo only")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the model, the training data and the eval items (default 0)")
     p.set_defaults(handler=run)
@@ -35,4 +38,5 @@ def run(args: argparse.Namespace) -> int:
                              seed=args.seed)
     from reasonlab.demo import run_demo
 
-    return run_demo(out=args.out or "runs/demo", fast=args.fast, seed=args.seed)
+    return run_demo(out=args.out or "runs/demo", fast=args.fast, seed=args.seed,
+                    boundary=not args.no_boundary)

@@ -141,11 +141,16 @@ class Cost(Block):
 
 @dataclass(kw_only=True)
 class SamplesCurve(Block):
-    """pass@k, maj@k and best-of-N at each k (``items``: how many items counted at that k)."""
+    """pass@k, maj@k and best-of-N at each k (``items``: how many items counted at that k);
+    ``pass_at_k_ci95``: the 95 % bootstrap interval over items of each pass@k (the reasoning
+    boundary, ``evaluate/boundary.py``), absent from summaries written before it."""
+
+    omit_when_none = frozenset({"pass_at_k_ci95"})
 
     k: list[int] = field(default_factory=list)
     items: list[int] = field(default_factory=list)
     pass_at_k: list[float] = field(default_factory=list)
+    pass_at_k_ci95: list[list[float] | None] | None = None
     maj_at_k: list[float] = field(default_factory=list)
     best_of_n: list[float] = field(default_factory=list)
     best_of_n_confidence: list[float] = field(default_factory=list)

@@ -15,6 +15,7 @@ from typing import Any
 
 from reasonlab.core.summary import BudgetPoint, Summary
 from reasonlab.evaluate import metrics as M
+from reasonlab.evaluate.boundary import bootstrap_mean
 
 
 def _ks(max_n: int) -> list[int]:
@@ -33,19 +34,19 @@ def _parsed(row: dict[str, Any]) -> str | None:
 
 
 def samples_curve(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """pass@k, maj@k and best-of-N vs k, averaged over items (each item uses its decided samples;
-    an item with fewer than k of them is left out at that k, and ``items`` says how many
-    counted)."""
+    """pass@k (with its bootstrap interval over items), maj@k and best-of-N vs k, averaged over
+    items (each item uses its decided samples; an item with fewer than k of them is left out at
+    that k, and ``items`` says how many counted)."""
     by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if (row.get("verdict") or {}).get("status") not in ("error", "timeout", None):
             by_item[str(row["id"])].append(row)
     if not by_item:
-        return {"k": [], "items": [], "pass_at_k": [], "maj_at_k": [], "best_of_n": [],
-                "best_of_n_confidence": []}
+        return {"k": [], "items": [], "pass_at_k": [], "pass_at_k_ci95": [], "maj_at_k": [],
+                "best_of_n": [], "best_of_n_confidence": []}
     groups = [sorted(g, key=lambda r: int(r["sample"])) for g in by_item.values()]
-    curve: dict[str, list[Any]] = {"k": [], "items": [], "pass_at_k": [], "maj_at_k": [],
-                                   "best_of_n": [], "best_of_n_confidence": []}
+    curve: dict[str, list[Any]] = {"k": [], "items": [], "pass_at_k": [], "pass_at_k_ci95": [],
+                                   "maj_at_k": [], "best_of_n": [], "best_of_n_confidence": []}
     for k in _ks(max(len(g) for g in groups)):
         usable = [g for g in groups if len(g) >= k]
         passes, majs, bests, confs = [], [], [], []
@@ -58,6 +59,7 @@ def samples_curve(rows: list[dict[str, Any]]) -> dict[str, Any]:
             confs.append(M.best_of_n([r.get("confidence") for r in g], correct, k))
         curve["k"].append(k)
         curve["items"].append(len(usable))
+        curve["pass_at_k_ci95"].append(bootstrap_mean(passes))
         for name, values in (("pass_at_k", passes), ("maj_at_k", majs), ("best_of_n", bests),
                              ("best_of_n_confidence", confs)):
             curve[name].append(sum(values) / len(values))

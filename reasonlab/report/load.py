@@ -75,6 +75,8 @@ class ReportInputs:
     train: TrainRun | None = None
     skill: EvalRun | None = None     # a demo's warm start after its skill phase, if evaluated
     pretrained: EvalRun | None = None    # a real-model demo's model before any training
+    extra: list[EvalRun] = field(default_factory=list)   # more runs for the cost frontier
+    prices: tuple[float, float] | None = None     # USD per 1M input / output tokens
     trained_tasks: list[str] | None = None     # None: unknown
     trained_tasks_source: str = ""
     transfer: dict[str, Any] | None = None
@@ -105,6 +107,11 @@ class ReportInputs:
     def other_group(self) -> str:
         """What the tasks outside the trained ones are called together."""
         return "tasks not RL-trained" if self.demo else "tasks not trained by this run"
+
+
+def read_samples_of(folder: str | Path) -> list[dict[str, Any]]:
+    """A run folder's sample lines (the frontier and boundary read them directly)."""
+    return read_samples(Path(folder) / SAMPLES)
 
 
 def load_eval_run(path: str | Path, role: str = "run") -> EvalRun:
@@ -239,7 +246,8 @@ def _parent_demo(folder: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def gather(run: str | Path, baseline: str | Path | None = None, train: str | Path | None = None,
-           trained_tasks: list[str] | None = None) -> ReportInputs:
+           trained_tasks: list[str] | None = None, extra: list[str | Path] | None = None,
+           prices: tuple[float, float] | None = None) -> ReportInputs:
     """Load everything a report needs. ``run`` may be a demo folder (one with demo.json): the
     runs its ``runs`` map names are the run (``rl``), the baseline (``base``), the training run
     (``rl_train``) and, when there, the skill-phase eval (``skill``) and the pretrained
@@ -261,7 +269,9 @@ def gather(run: str | Path, baseline: str | Path | None = None, train: str | Pat
         folder = rl
     elif folder.is_dir() and (found := _parent_demo(folder)):
         demo_root, demo = found
-    inputs = ReportInputs(run=load_eval_run(folder), demo=demo, demo_root=demo_root)
+    inputs = ReportInputs(run=load_eval_run(folder), demo=demo, demo_root=demo_root,
+                          extra=[load_eval_run(p, role="frontier run") for p in extra or []],
+                          prices=prices)
     if baseline is not None:
         inputs.baseline = load_eval_run(baseline, role="baseline run")
     if train is not None:

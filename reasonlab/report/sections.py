@@ -117,7 +117,17 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
         rms = calibration(r.summary.calibration).rms_hle
         return label + ("" if rms is None else f", RMS (hle) {100 * rms:.1f}%")
 
-    curves = [(legend(label, r), color, confidence_pairs(r)) for label, color, r in with_conf]
+    both = any(_both_sources(r) for _, _, r in with_conf)
+    if both:
+        # Stated and token confidence side by side: one curve (and row) per source.
+        curves = [(f"{label} ({source})", color, confidence_pairs(r, source))
+                  for label, color, r in with_conf for source in _sources(r)]
+        s.intro += (" Where a run has both, the stated confidence (the model's own "
+                    "'Confidence: NN%' line) and the answer tokens' mean probability are "
+                    "shown side by side.")
+    else:
+        curves = [(legend(label, r), color, confidence_pairs(r)) for label, color, r
+                  in with_conf]
     if any(pairs for _, _, pairs in curves):
         s.figures.append(Figure("reliability_diagram", plots.reliability_diagram(
             [c for c in curves if c[2]]), "reliability diagram"))
@@ -126,13 +136,26 @@ def calibration_section(inputs: ReportInputs, labels: tuple[str, str]) -> Sectio
                        "diagram cannot be drawn; the numbers below are the summaries'.")
     rows = []
     for label, _, r in with_conf:
-        cal = calibration(r.summary.calibration)
-        rows.append([label, str(cal.n), pct(cal.mean_confidence, 1),
-                     undefined(cal, "rms_hle"), undefined(cal, "rms_all_bins"),
-                     undefined(cal, "ece"), num(cal.brier, 3)])
+        blocks = ([(f"{label} ({source})", r.summary.calibration.by_source[source])
+                   for source in _sources(r)] if both else
+                  [(label, r.summary.calibration)])
+        for name, block in blocks:
+            cal = calibration(block)
+            rows.append([name, str(cal.n), pct(cal.mean_confidence, 1),
+                         undefined(cal, "rms_hle"), undefined(cal, "rms_all_bins"),
+                         undefined(cal, "ece"), num(cal.brier, 3)])
     s.tables.append(Table(["run", "n", "mean confidence", "RMS (hle)", "RMS (all bins)", "ECE",
                            "Brier"], rows))
     return s
+
+
+def _sources(run: Any) -> list[str]:
+    by = run.summary.calibration.by_source or {}
+    return [source for source in ("verbalized", "tokens") if by.get(source) and by[source].n]
+
+
+def _both_sources(run: Any) -> bool:
+    return len(_sources(run)) == 2
 
 
 def calibration(cal: Calibration) -> Calibration:
@@ -305,9 +328,11 @@ def examples_section(inputs: ReportInputs, labels: tuple[str, str]) -> Section:
 
 def build_sections(inputs: ReportInputs, labels: tuple[str, str]) -> list[Section]:
     from reasonlab.report.formats import strict_flexible_section
+    from reasonlab.report.tradeoffs import boundary_section, frontier_section
 
     return [transfer_section(inputs, labels), habit_section(inputs, labels),
             accuracy_section(inputs, labels), strict_flexible_section(inputs, labels),
+            boundary_section(inputs), frontier_section(inputs),
             compute_section(inputs, labels),
             calibration_section(inputs, labels), scaling_section(inputs, labels),
             training_section(inputs),

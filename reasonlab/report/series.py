@@ -67,13 +67,23 @@ def rate_change(before: Cell | Group | None, after: Cell | Group | None,
     return {"base": old, "run": new, "delta": new - old, "ci95": list(ci) if ci else None}
 
 
-def confidence_pairs(run: EvalRun) -> list[tuple[float, bool]]:
+def confidence_pairs(run: EvalRun, source: str | None = None) -> list[tuple[float, bool]]:
     """(confidence, correct) of the decided samples that carry one — the pairs the summary's
-    calibration block was computed from."""
+    calibration block was computed from; with ``source``, only that confidence: the stated
+    one (``verbalized``) or the answer tokens' probability (``tokens``), as the summary's
+    ``by_source`` splits them."""
     from reasonlab.evaluate.summary import is_correct, is_decided
 
-    return [(float(r["confidence"]), is_correct(r)) for r in run.samples
-            if is_decided(r) and r.get("confidence") is not None]
+    decided = [r for r in run.samples if is_decided(r)]
+    if source == "tokens":
+        return [(float(r["token_confidence"]), is_correct(r)) for r in decided
+                if r.get("token_confidence") is not None]
+    if source == "verbalized":
+        return [(float(r["confidence"]), is_correct(r)) for r in decided
+                if r.get("confidence") is not None
+                and r.get("confidence_source") == "verbalized"]
+    return [(float(r["confidence"]), is_correct(r)) for r in decided
+            if r.get("confidence") is not None]
 
 
 def metric_series(rows: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:

@@ -61,13 +61,18 @@ def runs_table(inputs: ReportInputs, labels: tuple[str, str]) -> Table:
 def write_report(run: str | Path, baseline: str | Path | None = None,
                  train: str | Path | None = None, out: str | Path | None = None,
                  title: str | None = None, trained_tasks: list[str] | None = None,
-                 warn: Callable[[str], None] | None = None) -> Path:
+                 warn: Callable[[str], None] | None = None,
+                 extra: list[str | Path] | None = None,
+                 prices: tuple[float, float] | None = None) -> Path:
     """Write ``report.html`` and ``plots/*.png`` into ``out`` (default: the run folder, or the
     demo folder when ``run`` is one) and return the page's path. ``trained_tasks`` overrides
     what the demo.json, the run's summary or the training recipe say was trained. ``warn`` is
-    called with each warning the page also shows (e.g. a baseline from another suite)."""
+    called with each warning the page also shows (e.g. a baseline from another suite).
+    ``extra``: more eval runs for the cost frontier; ``prices`` (USD per 1M input, output
+    tokens) put it in dollars too."""
     demo = Path(run).is_dir() and is_demo_folder(run)
-    inputs = gather(run, baseline=baseline, train=train, trained_tasks=trained_tasks)
+    inputs = gather(run, baseline=baseline, train=train, trained_tasks=trained_tasks,
+                    extra=extra, prices=prices)
     for message in inputs.warnings:
         if warn is not None:
             warn(message)

@@ -49,7 +49,12 @@ from reasonlab.train.recipe import (  # noqa: F401  (the recipe's types, re-expo
     TaskSpec,
     recipe_locator,
 )
-from reasonlab.train.recipe_checks import OWNED_TRL_KEYS, check_rewards, check_styles
+from reasonlab.train.recipe_checks import (
+    OWNED_TRL_KEYS,
+    check_confidence_from,
+    check_rewards,
+    check_styles,
+)
 from reasonlab.train.reward_spec import RewardSpec
 
 # report_to backend -> the module it needs
@@ -252,6 +257,7 @@ def validate(recipe: Recipe) -> None:
     if recipe.sft_items < 1:
         raise fail("sft_items", f"must be at least 1, got {recipe.sft_items}")
     check_styles(recipe)
+    check_confidence_from(recipe)
     check_judge(recipe)
     for key in recipe.trl:
         if key in OWNED_TRL_KEYS:

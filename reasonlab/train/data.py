@@ -85,7 +85,8 @@ class TaskMix:
         return out
 
     def sft_rows(self, count: int, styles: dict[str, float] | None = None,
-                 start: int = 0) -> list[dict[str, str]]:
+                 start: int = 0, stated: dict[str, Any] | None = None
+                 ) -> list[dict[str, str]]:
         """``count`` prompt/completion pairs from slots ``start``, ``start + 1``, …, levels
         uniform over each task's range (SFT has no curriculum: it warm-starts on every level at
         once). Each item's reasoning style is drawn by weight from ``styles`` (default: the
@@ -109,7 +110,8 @@ class TaskMix:
             if not text:
                 raise ValueError(f"task {item.task!r} gives no {style!r} teacher completion "
                                  f"for item {item.id}; SFT needs one")
-            completion = teacher_completion(text, self.prompt.confidence)
+            confidence = confidence_of(stated, style, item) if stated else 1.0
+            completion = teacher_completion(text, self.prompt.confidence, confidence)
             if self.prompt.chat is True:
                 rows.append({"prompt": self.policy_prompt(item), "id": item.id, "style": style,
                              "completion": [{"role": "assistant", "content": completion}]})
@@ -181,10 +183,23 @@ def check_hold_out(specs: list[TaskSpec], held_out: set[str], seed: int,
     return report
 
 
-def teacher_completion(text: str, confidence: bool) -> str:
-    """A teacher completion; a confidence-eliciting prompt gets a stated 100% (the teacher is
-    right by construction)."""
-    return text + "\nConfidence: 100%" if confidence else text
+def teacher_completion(text: str, confidence: bool, value: float = 1.0) -> str:
+    """A teacher completion; a confidence-eliciting prompt gets a stated ``value`` (100 %, the
+    teacher being right by construction, unless the recipe's ``confidence_from`` says how often
+    a model answering in this style is right)."""
+    return text + f"\nConfidence: {round(100 * value)}%" if confidence else text
+
+
+def confidence_of(stated: dict[str, Any], style: str, item: Item) -> float:
+    """The accuracy ``stated[style]`` (a Summary) measured at the item's task and difficulty;
+    its task's accuracy when it lacks the cell, 100 % when it lacks the task or the style."""
+    summary = stated.get(style)
+    task = summary.tasks.get(item.task) if summary is not None else None
+    if task is None:
+        return 1.0
+    cell = task.by_difficulty.get(str(item.difficulty))
+    value = cell.accuracy if cell is not None and cell.accuracy is not None else task.accuracy
+    return 1.0 if value is None else float(value)
 
 
 def slot_dataset(count: int):

@@ -88,6 +88,10 @@ class Recipe:
     generation_backend: str = "trl"   # RL: trl (model.generate) | reasonlab (rollout_backend.py)
     sft_items: int = 2000
     styles: dict = field(default_factory=lambda: {"full": 1.0})
+    # SFT with prompt.confidence: the confidence each style's teacher states, read per task and
+    # difficulty from an eval run folder's accuracy ({full: runs/skill, direct: runs/base});
+    # without it the teacher states 100 %.
+    confidence_from: dict = field(default_factory=dict)
     phases: list[PhaseSpec] = field(default_factory=list)
     judge: JudgeSpec = field(default_factory=JudgeSpec)   # see judge_spec.py
     trl: dict = field(default_factory=dict)

@@ -23,6 +23,27 @@ OWNED_TRL_KEYS = {
 }
 
 
+def check_confidence_from(recipe: Recipe) -> None:
+    """``confidence_from`` maps styles of an SFT recipe that asks for a confidence to eval run
+    folders with a summary; read now, so a bad path fails before any run folder exists."""
+    from reasonlab.core.errors import InputError
+    from reasonlab.core.summary import read_summary
+
+    if not recipe.confidence_from:
+        return
+    fail = recipe.fail
+    if recipe.kind != "sft" or not recipe.prompt.confidence:
+        raise fail("confidence_from", "sets the confidence an SFT teacher states: it needs "
+                                      "kind: sft and prompt.confidence: true")
+    for style, folder in recipe.confidence_from.items():
+        if not isinstance(folder, str):
+            raise fail(f"confidence_from.{style}", "must be an eval run folder (a path)")
+        try:
+            read_summary(folder)
+        except InputError as exc:
+            raise fail(f"confidence_from.{style}", str(exc)) from None
+
+
 def check_styles(recipe: Recipe) -> None:
     """Style mixes and phases are SFT's; every task must know every style with weight > 0."""
     from reasonlab.tasks import get_task

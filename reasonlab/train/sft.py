@@ -47,8 +47,11 @@ class ReasonlabSFTTrainer(AtomicCheckpointMixin, SFTTrainer):
 def sft_dataset(recipe: Recipe, held_out: set[str] | None = None, start: int = 0):
     from datasets import Dataset
 
+    from reasonlab.core.summary import read_summary
+
     mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out or ())
-    rows = mix.sft_rows(recipe.sft_items, recipe.styles, start=start)
+    stated = {style: read_summary(folder) for style, folder in recipe.confidence_from.items()}
+    rows = mix.sft_rows(recipe.sft_items, recipe.styles, start=start, stated=stated)
     return Dataset.from_list(rows)
 
 
