@@ -73,5 +73,8 @@ def run(args: argparse.Namespace) -> int:
         from reasonlab.train.sft import train_sft
 
         final = train_sft(recipe, args.out, max_steps=args.max_steps, resume=args.resume)
-    print(f"reasonlab: model saved to {final}")
+    from reasonlab.train.runfolder import process_state
+
+    if process_state().is_main_process:     # once, not once per process of a launch
+        print(f"reasonlab: model saved to {final}")
     return 0

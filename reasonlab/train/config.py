@@ -176,6 +176,13 @@ def validate(recipe: Recipe) -> None:
     fail = recipe.fail
     if recipe.kind not in KINDS:
         raise fail("kind", f"must be one of {', '.join(KINDS)}, got {recipe.kind!r}")
+    if recipe.model.startswith("init:"):
+        from reasonlab.models.tiny import SIZES
+
+        size = recipe.model.removeprefix("init:") or "tiny"
+        if size not in SIZES:
+            raise fail("model", f"unknown size {size!r} in {recipe.model!r}; choose one of "
+                                f"{', '.join('init:' + name for name in sorted(SIZES))}")
     if not recipe.model.startswith("init:") and not Path(recipe.model).exists():
         raise fail("model", f"no model folder {recipe.model!r}; give a local HF checkpoint "
                             "folder or init:tiny / init:small for a fresh tiny model")

@@ -73,6 +73,7 @@ def train_judge(recipe: Recipe, out: str | Path, *, max_steps: int | None = None
         checkpoint_root=out / runfolder.CHECKPOINTS, checkpoint_keep=recipe.checkpoint.keep,
         data_info={"seed": recipe.seed, "examples": len(dataset), "style": j.style,
                    "data": j.data})
+    runfolder.check_processes(trainer)
     runfolder.quiet_logs(trainer)
     if checkpoint is not None:
         print(f"reasonlab: resuming from {checkpoint}")

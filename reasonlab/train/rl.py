@@ -182,6 +182,7 @@ def build_rl_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
         checkpoint_keep=recipe.checkpoint.keep,
         drop_zero_variance_groups=recipe.drop_zero_variance_groups,
         generation_backend=recipe.generation_backend)
+    runfolder.check_processes(trainer)
     runfolder.quiet_logs(trainer)   # compact lines on stderr; every field in metrics.jsonl
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,

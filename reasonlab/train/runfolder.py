@@ -58,11 +58,12 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool,
     if found and not resume:
         raise ConfigError(f"{out} already holds checkpoints of a run; pass --resume to continue "
                           "it or choose a new --out", field="--out")
-    out.mkdir(parents=True, exist_ok=True)
-    record_recipe(recipe, out, resume=resume)
-    start = None
-    if resume:
-        start = ckpt.latest_valid(out / CHECKPOINTS)
+    state = process_state()
+    # Every process checks (so a refusal is everyone's), the main process alone writes, and
+    # the others wait for it: several processes must not write one file at once.
+    record_recipe(recipe, out, resume=resume, write=state.is_main_process)
+    start = ckpt.latest_valid(out / CHECKPOINTS) if resume else None
+    if state.is_main_process and resume:
         if start is None:
             if found:
                 warnings.warn(f"no valid checkpoint in {out / CHECKPOINTS}; starting over",
@@ -70,7 +71,30 @@ def prepare(recipe: Recipe, out: str | Path, *, resume: bool,
             elif asked:
                 print(f"reasonlab: nothing to resume in {out}; starting a new run")
         drop_after(out, ckpt.step_of(start) if start is not None else 0)
+    state.wait_for_everyone()
     return out, start
+
+
+def check_processes(trainer: Any) -> None:
+    """A launch of N processes must be one run of N processes: on a machine without GPUs and
+    with ``trl.use_cpu: false``, accelerate leaves each process on its own (DistributedType.NO),
+    and N independent runs would write one folder."""
+    from reasonlab.core.errors import ReasonlabError
+
+    launched = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if launched > 1 and trainer.accelerator.num_processes != launched:
+        raise ReasonlabError(
+            f"launched as {launched} processes, but they do not form one run (accelerate sees "
+            f"{trainer.accelerator.num_processes}): on a machine without GPUs keep reasonlab's "
+            "default trl.use_cpu (true) and launch with `accelerate launch --multi_gpu "
+            "--num_processes N` (docs/training.md, several processes)")
+
+
+def process_state():
+    """accelerate's view of the processes of this run (one, or all of a launch)."""
+    from accelerate import PartialState
+
+    return PartialState()
 
 
 def finished(out: str | Path, max_steps: int) -> Path | None:
@@ -114,19 +138,15 @@ def _step(line: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def record_recipe(recipe: Recipe, out: Path, *, resume: bool) -> None:
+def record_recipe(recipe: Recipe, out: Path, *, resume: bool, write: bool = True) -> None:
     """Write the resolved recipe to ``out/config.yaml``; on a resume, first refuse a recipe that
-    differs from the one recorded there (only max_steps, eval and rollouts may change)."""
+    differs from the one recorded there (only max_steps, eval and rollouts may change).
+    ``write``: this process writes (the main one); every process checks."""
     config_path = out / "config.yaml"
     resolved = recipe.to_dict()
     resolved["model"] = model_identity(recipe.model)
     if recipe.hold_out:
         resolved["hold_out"] = [entry.to_dict() for entry in recipe.hold_out]
-        for entry in recipe.hold_out:
-            if entry.share >= 0.5:
-                print(f"reasonlab: {entry.task} level {entry.level}: {entry.held} of "
-                      f"{entry.seen} prompts are held out for evaluation; training draws the "
-                      f"other {entry.left}", flush=True)
     if resume and config_path.is_file():
         before = yaml.safe_load(config_path.read_text()) or {}
         # A local model is the folder, however it was spelled (relative or absolute).
@@ -137,6 +157,14 @@ def record_recipe(recipe: Recipe, out: Path, *, resume: bool) -> None:
             raise ConfigError(f"the recipe differs from the run's config.yaml in {changed}; "
                               "resume with the same recipe (only max_steps, eval and rollouts "
                               "may change)", file=str(config_path), field=changed[0])
+    if not write:
+        return
+    for entry in recipe.hold_out:
+        if entry.share >= 0.5:
+            print(f"reasonlab: {entry.task} level {entry.level}: {entry.held} of {entry.seen} "
+                  f"prompts are held out for evaluation; training draws the other "
+                  f"{entry.left}", flush=True)
+    out.mkdir(parents=True, exist_ok=True)
     with atomic_writer(config_path) as handle:
         yaml.safe_dump(resolved, handle, sort_keys=False)
 
@@ -154,13 +182,12 @@ def model_path(recipe: Recipe, out: Path) -> str:
         return recipe.model
     size = recipe.model.removeprefix("init:") or "tiny"
     folder = out / "init"
-    if not (folder / "config.json").is_file():
+    state = process_state()
+    if state.is_main_process and not (folder / "config.json").is_file():
         from reasonlab.models.tiny import init_tiny_model
 
-        try:
-            init_tiny_model(folder, size=size, seed=recipe.seed)
-        except ConfigError as exc:
-            raise recipe.fail("model", exc.message) from None
+        init_tiny_model(folder, size=size, seed=recipe.seed)   # size checked with the recipe
+    state.wait_for_everyone()
     return str(folder)
 
 

@@ -71,6 +71,7 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
         checkpoint_root=out / runfolder.CHECKPOINTS, checkpoint_keep=recipe.checkpoint.keep,
         data_info={"seed": recipe.seed, "items": recipe.sft_items, "start": start,
                    "styles": recipe.styles})
+    runfolder.check_processes(trainer)
     runfolder.quiet_logs(trainer)   # compact lines on stderr; every field in metrics.jsonl
     if suite is not None and recipe.eval.every:
         evaluator = InLoopEval(suite, out / "evals", recipe.eval.every,
@@ -150,11 +151,12 @@ def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
     if not resume and ((out / PHASES).exists() or (out / runfolder.CHECKPOINTS).exists()):
         raise ConfigError(f"{out} already holds a run; pass --resume to continue it or choose "
                           "a new --out", field="--out")
-    out.mkdir(parents=True, exist_ok=True)
     # What config.yaml records as max_steps is what runs: the phases' steps together.
     recipe.max_steps = sum(p.max_steps for p in recipe.phases)
     # A resume with other phases would reuse finished phases that no longer match the recipe.
-    runfolder.record_recipe(recipe, out, resume=resume)
+    state = runfolder.process_state()
+    runfolder.record_recipe(recipe, out, resume=resume, write=state.is_main_process)
+    state.wait_for_everyone()
     model, phases_done = recipe.model, []
     for phase, (sub, start) in zip(recipe.phases, phase_recipes(recipe), strict=True):
         folder = phase_folder(out, phase.name)
@@ -168,8 +170,11 @@ def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
         model = str(final.resolve())
         phases_done.append({"name": phase.name, "steps": sub.max_steps, "styles": sub.styles,
                      "items": sub.sft_items, "start": start, "folder": str(folder)})
-    return _copy_final(Path(model), out, {"kind": "sft", "recipe": recipe.source,
-                                          "steps": total, "phases": phases_done}, recipe)
+    if state.is_main_process:
+        _copy_final(Path(model), out, {"kind": "sft", "recipe": recipe.source,
+                                       "steps": total, "phases": phases_done}, recipe)
+    state.wait_for_everyone()
+    return out / runfolder.FINAL
 
 
 def _copy_final(source: Path, out: Path, info: dict[str, Any], recipe: Recipe) -> Path:
