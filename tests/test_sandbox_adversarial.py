@@ -412,6 +412,10 @@ CHECKER_HACKS = {
         "import collections\n"
         "collections.Counter = lambda xs: 0\n"
         + UNSORTED),
+    "bind_both_through_globals": (
+        "globals().update(my_sort=lambda xs: list(xs), checker=lambda a, b: True)\n"),
+    "bind_both_through_exec": (
+        "exec('def my_sort(xs):\\n    return list(xs)\\nchecker = lambda a, b: True')\n"),
     "edit_the_checkers_code": (
         "def my_sort(xs):\n"
         "    checker.__code__ = (lambda xs, ys: True).__code__\n"

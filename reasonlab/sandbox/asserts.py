@@ -202,7 +202,9 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
     loads, stores = _names(node)
     free = loads - stores
     known = set(dir(builtins)) | setup | _STDLIB
-    own = program - setup         # names only the program binds: the program's to answer
+    # Names only the program binds are the program's to answer; so is a name nobody binds in
+    # syntax (``globals().update(my_sort=...)``, ``exec``): only the program can provide it.
+    own = (program - setup) | (free - known)
     unknown = not free <= known | own
     # A name the setup binds means the setup's object (a reference function the program may try
     # to redefine); only names the program alone binds make an operand the program's to answer.
