@@ -28,7 +28,8 @@ def item(answer="68", verifier="exact", item_id="a"):
     ("Working...\n\\boxed{68}", "68"),
     ("Answer: $1,234.", "1234"),
     ("The answer is 23 + 45 = 68.\n\nThe final answer is 68.", "68"),
-    ("It is 5, or maybe it is 7.", "7"),                        # one final statement
+    ("x = 3 + 4 = 68", "68"),                                   # one chain, one result
+    ("In 2 steps: 23 + 45 = 68", "68"),
 ])
 def test_flexible_reads_the_answer_where_free_text_puts_it(completion, expected):
     got = flexible_answer(completion, number=True)
@@ -40,6 +41,14 @@ def test_flexible_reads_the_answer_where_free_text_puts_it(completion, expected)
     ("12 13 14 68", "several numbers"),
     ("\n".join(str(n) for n in range(60, 70)), "list of numbers"),
     ("The answer is 5 or 68", "several numbers"),
+    ("It is 5, or maybe it is 68.", "several numbers"),
+    ("- 66\n- 67\n- 68", "list of numbers"),
+    ("(66)\n(67)\n(68)", "list of numbers"),
+    ("\\boxed{66} or \\boxed{67} or \\boxed{68}", "several different"),
+    ("x = 66 or x = 67 or x = 68", "several numbers"),
+    ("66, 67, 68 = 68", "several numbers"),
+    ("1 2 3 67 is 68", "several numbers"),
+    ("It is 66... 67... 68", "several numbers"),
     ("The final answer is", "no number"),
     ("<think>I think it is 68", "unterminated"),
     ("", "empty"),

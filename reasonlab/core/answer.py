@@ -177,14 +177,18 @@ def parse_number(text: str) -> Fraction | float | None:
 # block; the last \boxed{} after the reasoning; the rest of the line after the last answer marker
 # ("the answer is", "final answer:", "answer:", "####"); else the last non-empty line. A number
 # answer takes the right-hand side of the last "=" of that text and must then be exactly one
-# number. What it refuses, so that listing candidates never counts as answering: a text with
-# several numbers and no "=" ("5 or 7", "3, 5, 7"), and a last line that is one of a list of bare
-# numbers (one a line). It is a measurement, not a reward, unless a recipe names the `flexible`
-# reward component.
+# number. What it refuses, so that listing candidates never counts as answering: several
+# different \boxed{} answers; a text with several numbers and no "=" ("3, 5, 7"); numbers side by
+# side or offered as alternatives anywhere in the answer's text ("66, 67, 68 = 68", "1 2 3 is 3",
+# "x = 66 or x = 67"); and a last line that is one item of a list of numbers (one a line, bare,
+# bulleted or in parentheses). It is a measurement, not a reward, unless a recipe names the
+# `flexible` reward component.
 _MARKERS = re.compile(r"(?:final answer|the answer|\banswer)\s*(?:is|:|=)?\s*:?\s*|####\s*",
                       re.IGNORECASE)
 _ANY_NUMBER = re.compile(r"[-+]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?")
-_BARE_NUMBER_LINE = re.compile(r"^\s*[-+]?\$?\d[\d,]*(?:\.\d+)?\s*[.,;]?\s*$")
+_LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*)?\(?[-+]?\$?\d[\d,]*(?:\.\d+)?\)?\s*[.,;]?\s*$")
+# What stands between two numbers of a list or of alternatives: separators only, or an "or".
+_LIST_GAP = re.compile(r"^[\s,;]*$|\bor\b|\.\.\.|\u2026", re.IGNORECASE)
 # "The sum of 33 and 78 is 111.": a sentence that ends by stating one number.
 _STATED_LAST = re.compile(r"\b(?:is|equals)\s+(" + _ANY_NUMBER.pattern + r")\s*[.!]?\s*$",
                           re.IGNORECASE)
@@ -205,6 +209,8 @@ def flexible_answer(completion: str, *, number: bool,
     lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
     if not lines:
         return Extraction(None, "empty completion")
+    if len({box.strip() for box in outer_boxes(tail)}) > 1:
+        return Extraction(None, "several different \\boxed{} answers: a list is not an answer")
     candidate, where = last_boxed(tail), "box"
     if candidate is None:
         marked = list(_MARKERS.finditer(tail))
@@ -213,8 +219,8 @@ def flexible_answer(completion: str, *, number: bool,
             candidate, where = (rest.splitlines() or [""])[0], "marker"
         else:
             candidate, where = lines[-1], "last line"
-            if number and len(lines) > 1 and _BARE_NUMBER_LINE.match(lines[-1]) \
-                    and _BARE_NUMBER_LINE.match(lines[-2]):
+            if number and len(lines) > 1 and _LIST_LINE.match(lines[-1]) \
+                    and _LIST_LINE.match(lines[-2]):
                 return Extraction(None, "the last lines are a list of numbers, not an answer")
     candidate = candidate.strip()
     if number:
@@ -229,6 +235,12 @@ def flexible_answer(completion: str, *, number: bool,
 
 
 def _one_number(text: str, where: str, max_chars: int) -> Extraction:
+    numbers = list(_ANY_NUMBER.finditer(text[:max_chars]))
+    for before, after in zip(numbers, numbers[1:]):
+        if _LIST_GAP.search(text[before.end():after.start()]):
+            return Extraction(None, f"several numbers in the {where} "
+                                    f"({before.group()}, {after.group()}, ...): a list or "
+                                    "alternatives are not an answer")
     if "=" in text:
         text = text.rsplit("=", 1)[1]
     found = _ANY_NUMBER.findall(text[:max_chars])
