@@ -181,3 +181,37 @@ def test_a_served_judge_lives_as_long_as_the_run(yes_judge):
         assert (verdict.status, verdict.parsed) == ("correct", "yes")
         process = runtime.process
     assert process.poll() is not None
+
+
+def test_without_judge_model_the_endpoint_judges_with_the_blocks_settings(monkeypatch):
+    """No judge.model: REASONLAB_JUDGE (or the items') judges, and the block's template,
+    max_tokens and see_reasoning still reach it instead of being ignored."""
+    from reasonlab.judges.runtime import JudgeRuntime
+    from reasonlab.judges.verifier import ENV_ENDPOINT
+    from reasonlab.tasks import get_task
+    from reasonlab.train.judge_spec import JudgeSpec
+
+    monkeypatch.setenv(ENV_ENDPOINT, "openai:http://127.0.0.1:9/v1#judge")
+    item = get_task("addition").item(0, 1)
+    with JudgeRuntime(JudgeSpec(max_tokens=24, see_reasoning=True)) as runtime:
+        settings = runtime.verifier.settings
+        assert (settings.mode, settings.max_tokens, settings.see_reasoning) == (
+            "reference", 24, True)
+        assert settings.template == "reference-short-v1"
+        assert runtime.verifier.endpoint_for(item) == "openai:http://127.0.0.1:9/v1#judge"
+
+
+@pytest.mark.parametrize(("config", "override", "message"), [
+    ("rl-tiny-judge", "judge.alarm.window=0", "at least 1"),       # no judge.model either
+    ("rl-tiny-judge", "judge.alarm.gap=2", "in 0..1"),
+    ("rl-tiny-judge", "judge.style=direct", "judge training"),
+    ("rl-tiny-judge", "judge.serve=true", "set judge.model"),
+    ("rl-tiny", "judge.alarm.window=3", "would ignore it"),           # no judge reward
+])
+def test_judge_fields_that_would_be_ignored_or_break_the_alarm_are_refused(config, override,
+                                                                           message):
+    from reasonlab.core.errors import ConfigError
+    from reasonlab.train.config import load_recipe
+
+    with pytest.raises(ConfigError, match=message):
+        load_recipe(config, [override])

@@ -102,6 +102,7 @@ SFT_KEYS = [
     ("prompt.confidence=true",
      lambda t: all("Confidence: 100%" in str(c) for c in t.train_dataset["completion"])),
     ("trl.per_device_train_batch_size=3", lambda t: t.args.per_device_train_batch_size == 3),
+    ("seed=7", lambda t: t.args.seed == 7),
 ]
 
 
@@ -226,3 +227,14 @@ def test_confidence_from_reaches_the_stated_confidence_of_each_style(tmp_path):
     plain, _ = sft_trainer(tmp_path / "plain", "prompt.confidence=true")
     assert all("</answer>\nConfidence: 100%" in str(c) for c in
                plain.train_dataset["completion"])
+
+
+@pytest.mark.parametrize("override", ["rollouts=false", "curriculum.window=8",
+                                      "rewards={correctness: 1.0}", "tasks[0].start_level=1",
+                                      "generation_backend=reasonlab"])
+@pytest.mark.parametrize("name", ["sft-smoke", "judge-smoke"])
+def test_rl_only_keys_are_refused_where_training_would_ignore_them(name, override):
+    from reasonlab.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="RL recipes only"):
+        load_recipe(name, [override])

@@ -1,6 +1,7 @@
 """The judge of an RL run, from the recipe's ``judge`` block: a model folder judged in process,
-the same folder served by ``reasonlab serve`` for the length of the run (``serve: true``), or
-an ``openai:URL#MODEL`` endpoint. Used as a context manager so a served judge never outlives
+the same folder served by ``reasonlab serve`` for the length of the run (``serve: true``), an
+``openai:URL#MODEL`` endpoint, or, with no ``model``, the judge verifier's own endpoint
+(``REASONLAB_JUDGE`` or the items'), with the block's template, max_tokens and see_reasoning. Used as a context manager so a served judge never outlives
 the run."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class JudgeRuntime:
     def __enter__(self) -> JudgeRuntime:
         spec = self.spec
         endpoint = spec.model
-        if spec.serve:
+        if spec.serve and endpoint is not None:
             from reasonlab.models.serve import plan_server, start_server, wait_ready
 
             plan = plan_server(spec.model, port=0, backend="transformers")

@@ -168,6 +168,18 @@ def resolve_prompt_form(recipe: Recipe) -> None:
         raise recipe.fail("prompt.chat", exc.message) from None
 
 
+
+# Keys only RL reads: an SFT or judge recipe that sets one would train as if it were not there.
+RL_ONLY_KEYS = ("rewards", "curriculum", "rollouts", "generation_backend")
+
+
+def check_rl_only_keys(recipe: Recipe, fail) -> None:
+    given = sorted(set(recipe.lines) | set(recipe.overrides))
+    for key in given:
+        if key.split(".")[0] in RL_ONLY_KEYS or key.endswith(".start_level"):
+            raise fail(key, f"applies to RL recipes only; {recipe.kind} training would ignore "
+                            "it (remove it)")
+
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
     from reasonlab.tasks import entry_field, get_task
@@ -279,6 +291,8 @@ def validate(recipe: Recipe) -> None:
         check_rewards(recipe)
     elif recipe.drop_zero_variance_groups:
         raise fail("drop_zero_variance_groups", "applies to RL recipes only (SFT has no groups)")
+    else:
+        check_rl_only_keys(recipe, fail)
     from reasonlab.train.rollout_backend import check_backend
     from reasonlab.train.runfolder import validate_trl
 

@@ -85,8 +85,24 @@ def check_judge(recipe: Recipe) -> None:
             raise fail("eval.every", "a judge reward is watched by the reward-hacking alarm, "
                        "which needs in-loop evaluation: set eval.every > 0 and eval.suite "
                        "(docs/judges.md, the alarm)")
+        a = j.alarm
+        if a.window < 1:
+            raise fail("judge.alarm.window", f"must be at least 1 evaluation, got {a.window}")
+        for name in ("rise", "fall", "widen", "gap"):
+            if getattr(a, name) is not None and not 0 <= getattr(a, name) <= 1:
+                raise fail(f"judge.alarm.{name}", f"must be in 0..1, got {getattr(a, name)}")
+        given = set(recipe.lines) | set(recipe.overrides)
+        for key in ("judge.style", "judge.data"):
+            if key in given:
+                raise fail(key, "applies to judge training (kind: judge); an RL recipe would "
+                                "ignore it (remove it)")
         if j.model is None:
-            return    # the judge verifier's own endpoint (REASONLAB_JUDGE or the items')
+            # The judge verifier's own endpoint (REASONLAB_JUDGE or the items'), judging with
+            # this block's template, max_tokens and see_reasoning (judges/runtime.py).
+            if j.serve:
+                raise fail("judge.serve", "serve: true starts `reasonlab serve` for the folder "
+                                          "judge.model names; set judge.model")
+            return
         from reasonlab.judges.local_client import judge_spec_problem
 
         problem = judge_spec_problem(j.model)
@@ -95,13 +111,12 @@ def check_judge(recipe: Recipe) -> None:
         if j.serve and j.model.startswith("openai:"):
             raise fail("judge.serve", "an endpoint is served already; serve: true starts "
                                       "`reasonlab serve` for a model folder")
-        a = j.alarm
-        if a.window < 1:
-            raise fail("judge.alarm.window", f"must be at least 1 evaluation, got {a.window}")
-        for name in ("rise", "fall", "widen", "gap"):
-            if getattr(a, name) is not None and not 0 <= getattr(a, name) <= 1:
-                raise fail(f"judge.alarm.{name}", f"must be in 0..1, got {getattr(a, name)}")
         return
     if j.model is not None:
         raise fail("judge.model", "only an RL recipe with rewards.judge > 0 uses a judge model "
                                   "(set rewards.judge or remove the field)")
+    stray = sorted(k for k in set(recipe.lines) | set(recipe.overrides)
+                   if k == "judge" or k.startswith("judge."))
+    if stray:
+        raise fail(stray[0], "only an RL recipe with rewards.judge > 0 (or a judge recipe) "
+                             "uses the judge block; this one would ignore it (remove it)")

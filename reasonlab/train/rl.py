@@ -127,7 +127,7 @@ def train_rl(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
         return done
     out, start = runfolder.prepare(recipe, out, resume=resume, asked=announce)
     model = runfolder.model_path(recipe, out)
-    if recipe.rewards.judge and recipe.judge.model is not None:
+    if recipe.rewards.judge:
         from reasonlab.judges.runtime import JudgeRuntime
 
         with JudgeRuntime(recipe.judge) as runtime:
