@@ -236,3 +236,18 @@ def test_model_cards_name_the_base_the_recipe_and_the_data(tmp_path):
     card = (out / "final" / "README.md").read_text()
     assert "None" not in card and "huggingface.co" not in card
     assert "init:tiny" in card and "judge-smoke" in card and "perturbed teacher traces" in card
+
+
+@pytest.mark.parametrize(("argv", "field"), [
+    (["demo", "--model", "smollm2-135m-instruct", "--no-boundary"], "--no-boundary"),
+    (["report", "RUN", "--prices", "nan,1"], "--prices"),
+    (["report", "RUN", "--prices", "1,inf"], "--prices"),
+    (["report", "RUN", "--prices=-1,1"], "--prices"),
+])
+def test_flags_that_cannot_apply_are_one_line_before_anything_is_written(tmp_path, capsys,
+                                                                         argv, field):
+    argv = [str(tmp_path / "run") if a == "RUN" else a for a in argv]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"field '{field}'" in err
+    assert not (tmp_path / "out").exists()

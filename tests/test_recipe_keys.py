@@ -227,6 +227,10 @@ def test_confidence_from_reaches_the_stated_confidence_of_each_style(tmp_path):
     plain, _ = sft_trainer(tmp_path / "plain", "prompt.confidence=true")
     assert all("</answer>\nConfidence: 100%" in str(c) for c in
                plain.train_dataset["completion"])
+    from reasonlab.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no phase trains style 'ful'"):
+        load_recipe("sft-smoke", ["prompt.confidence=true", f"confidence_from={{ful: {run}}}"])
 
 
 @pytest.mark.parametrize("override", ["rollouts=false", "curriculum.window=8",

@@ -32,6 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.model is not None:
+        if args.no_boundary:
+            from reasonlab.core.errors import ConfigError
+
+            raise ConfigError("applies to the tiny demo only: the real-model demo has no "
+                              "boundary stage (remove it or --model)", field="--no-boundary")
         from reasonlab.demo_real import run_real_demo
 
         return run_real_demo(args.model, out=args.out or "runs/demo-real", fast=args.fast,

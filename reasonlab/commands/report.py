@@ -6,6 +6,7 @@ frontier."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             prices = tuple(float(x) for x in args.prices.split(","))
         except ValueError:
             prices = ()
-        if len(prices) != 2 or min(prices) < 0:
+        if len(prices) != 2 or not all(math.isfinite(x) and x >= 0 for x in prices):
             raise ConfigError(f"expects two non-negative numbers IN,OUT, got {args.prices!r}",
                               field="--prices")
     path = write_report(args.run, baseline=args.baseline, train=args.train, out=args.out,

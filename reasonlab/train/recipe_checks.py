@@ -35,7 +35,13 @@ def check_confidence_from(recipe: Recipe) -> None:
     if recipe.kind != "sft" or not recipe.prompt.confidence:
         raise fail("confidence_from", "sets the confidence an SFT teacher states: it needs "
                                       "kind: sft and prompt.confidence: true")
+    used = {s for mix in [recipe.styles, *(p.styles for p in recipe.phases if p.styles)]
+            for s, weight in (mix or {}).items() if weight > 0}
     for style, folder in recipe.confidence_from.items():
+        if style not in used:
+            # A style no phase trains would leave the teachers that are trained stating 100 %.
+            raise fail(f"confidence_from.{style}", f"no phase trains style {style!r}; the "
+                       f"recipe trains {', '.join(sorted(used))}")
         if not isinstance(folder, str):
             raise fail(f"confidence_from.{style}", "must be an eval run folder (a path)")
         try:
