@@ -86,6 +86,13 @@ def test_a_point_is_computed_from_the_sample_lines_on_shared_cells():
     assert p.tokens == pytest.approx(11.5)
     assert p.dollars == pytest.approx((5 * 1.0 + 11.5 * 2.0) / 1e6)
     assert p.ci95[0] < 0.75 < p.ci95[1]
+    # Without token counts (an endpoint that reports none) there is no cost: not 0 tokens,
+    # which would put the run on the frontier ahead of every other.
+    blind = point("endpoint", [{k: v for k, v in r.items() if k != "completion_tokens"}
+                               for r in rows], {("addition", "1")}, prices=(1.0, 2.0))
+    assert (blind.accuracy, blind.tokens, blind.dollars) == (0.75, None, None)
+    assert blind.tokens_per_correct is None
+    assert [q.label for q in pareto([blind, p])] == ["m"]
 
 
 @pytest.mark.slow

@@ -30,12 +30,14 @@ class Point:
     ci95: list[float] | None
     n: int
     correct: int
-    tokens: float              # mean generated tokens per sample
-    dollars: float | None      # mean cost per sample, with prices
+    tokens: float | None       # mean generated tokens per sample; None when not recorded
+    dollars: float | None      # mean cost per sample, with prices (and token counts)
 
     @property
     def tokens_per_correct(self) -> float | None:
-        return self.tokens * self.n / self.correct if self.correct else None
+        if self.tokens is None or not self.correct:
+            return None
+        return self.tokens * self.n / self.correct
 
     @property
     def dollars_per_correct(self) -> float | None:
@@ -61,15 +63,18 @@ def point(label: str, rows: list[dict[str, Any]], cells: set[tuple[str, str]],
         cell[1] += 1
     correct = sum(c for c, _ in clusters.values())
     ci = M.clustered_wilson_interval(list(map(tuple, clusters.values())))
-    tokens = [float(r.get("completion_tokens") or 0) for r in kept]
-    dollars = None
-    if prices is not None and kept:
-        spent = [M.cost(int(r.get("prompt_tokens") or 0), int(r.get("completion_tokens") or 0),
-                        *prices) for r in kept]
-        dollars = sum(spent) / len(spent)
+    # A run whose lines lack token counts (an endpoint that reports none) has no cost: left
+    # off the frontier rather than drawn at 0 tokens, where it would beat every other point.
+    counted = kept and all(r.get("completion_tokens") is not None for r in kept)
+    tokens = dollars = None
+    if counted:
+        tokens = sum(float(r["completion_tokens"]) for r in kept) / len(kept)
+        if prices is not None and all(r.get("prompt_tokens") is not None for r in kept):
+            spent = [M.cost(int(r["prompt_tokens"]), int(r["completion_tokens"]), *prices)
+                     for r in kept]
+            dollars = sum(spent) / len(spent)
     return Point(label, correct / len(decided) if decided else None,
-                 list(ci) if ci else None, len(decided), correct,
-                 sum(tokens) / len(tokens) if tokens else 0.0, dollars)
+                 list(ci) if ci else None, len(decided), correct, tokens, dollars)
 
 
 def pareto(points: list[Point], cost: str = "tokens") -> list[Point]:

@@ -143,7 +143,8 @@ def frontier_section(inputs: ReportInputs) -> Section:
     s.tables.append(Table(
         ["point", "accuracy [95%]", "mean tokens", "tokens per correct", "USD per correct",
          "on the frontier"],
-        [[p.label, f"{pct(p.accuracy)} {ci_text(p.ci95)}", f"{p.tokens:.1f}",
+        [[p.label, f"{pct(p.accuracy)} {ci_text(p.ci95)}",
+          "n/a (no token counts)" if p.tokens is None else f"{p.tokens:.1f}",
           "n/a" if p.tokens_per_correct is None else f"{p.tokens_per_correct:.1f}",
           "n/a (no prices)" if inputs.prices is None else
           "n/a" if p.dollars_per_correct is None else f"{p.dollars_per_correct:.6f}",
