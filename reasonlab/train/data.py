@@ -23,9 +23,11 @@ from reasonlab.core.prompting import build_prompt
 from reasonlab.tasks import Item, Task, get_task
 from reasonlab.train.recipe import PromptSpec, TaskSpec
 
-# Different slots probe different item indices on a collision with a held-out prompt.
+# Different slots probe different item indices on a collision with a held-out prompt. With the
+# most check_hold_out allows held out, 64 probes all failing is a 3e-5 chance per draw (a long
+# run would meet it); 4096 make it nil, and a draw stops at its first free prompt.
 _PROBE_STRIDE = 1_000_003
-_MAX_PROBES = 64
+_MAX_PROBES = 4096
 
 
 class TaskMix:
@@ -122,7 +124,7 @@ class TaskMix:
 
 
 # Draws per task and level the hold-out check looks at, and the most of them that may be
-# held-out prompts: above it a training draw could exhaust its probes (0.85 ** 64 ≈ 3e-5).
+# held-out prompts: above it, training would mostly see the few prompts left.
 HOLD_OUT_DRAWS = 512
 MAX_HELD_SHARE = 0.85
 
