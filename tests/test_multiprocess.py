@@ -80,7 +80,12 @@ def rl_command(out: Path, *extra: str, probe: bool = True) -> list[str]:
 
 def test_rl_on_two_processes_writes_one_run_folder_with_every_completion(tmp_path):
     out = tmp_path / "rl"
-    done = run(rl_command(out, "--set", "max_steps=3", "--set", "checkpoint.every=3"))
+    # Levels must move for "equal on every rank" to mean anything: from level 2, a fresh model
+    # (right almost never) is demoted once a window of 4 verdicts has filled.
+    done = run(rl_command(out, "--set", "max_steps=3", "--set", "checkpoint.every=3",
+                          "--set", "tasks[0].start_level=2", "--set", "curriculum.window=4",
+                          "--set", "curriculum.promote_at=1.0",
+                          "--set", "curriculum.demote_at=0.5"))
     assert done.stdout.count("model saved to") == 1
     config = (out / "config.yaml").read_text()
     assert config.count("kind: rl") == 1
@@ -96,6 +101,7 @@ def test_rl_on_two_processes_writes_one_run_folder_with_every_completion(tmp_pat
              for r in (0, 1)]
     assert [x["step"] for x in ranks[0]] == [x["step"] for x in ranks[1]] == [1, 2, 3]
     assert [x["levels"] for x in ranks[0]] == [x["levels"] for x in ranks[1]]
+    assert ranks[0][-1]["levels"]["addition"] == 1       # moved from 2, the same everywhere
 
 
 def test_sigkill_then_resume_on_two_processes_matches_the_uninterrupted_run(tmp_path):

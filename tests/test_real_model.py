@@ -148,3 +148,24 @@ def test_a_missing_file_and_an_existing_out_folder(tmp_path, capsys):
     code = cli_main(["model", "import", NAME, "--out", str(taken), "--no-progress"])
     assert code == 2 and "already exists" in capsys.readouterr().err
     assert (taken / "keep.txt").read_text() == "mine"
+
+
+def test_a_broken_llama_gguf_is_one_line_and_leaves_no_folder_above_out(tmp_path, capsys):
+    """A file that declares a readable architecture but lacks what the reader needs breaks it in
+    ways other than ValueError; still one line, exit 2, and the folders --out would have needed
+    are not left behind."""
+    import gguf
+    import numpy as np
+
+    path = tmp_path / "broken.gguf"
+    writer = gguf.GGUFWriter(str(path), arch="llama")
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    out = tmp_path / "new" / "deeper" / "out"
+    err = refused([str(path)], capsys, out)
+    assert "broken.gguf" in err
+    assert not (tmp_path / "new").exists()

@@ -236,7 +236,7 @@ def flexible_answer(completion: str, *, number: bool,
 
 def _one_number(text: str, where: str, max_chars: int) -> Extraction:
     numbers = list(_ANY_NUMBER.finditer(text[:max_chars]))
-    for before, after in zip(numbers, numbers[1:]):
+    for before, after in zip(numbers, numbers[1:], strict=False):
         if _LIST_GAP.search(text[before.end():after.start()]):
             return Extraction(None, f"several numbers in the {where} "
                                     f"({before.group()}, {after.group()}, ...): a list or "

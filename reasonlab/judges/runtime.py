@@ -1,8 +1,8 @@
 """The judge of an RL run, from the recipe's ``judge`` block: a model folder judged in process,
 the same folder served by ``reasonlab serve`` for the length of the run (``serve: true``), an
 ``openai:URL#MODEL`` endpoint, or, with no ``model``, the judge verifier's own endpoint
-(``REASONLAB_JUDGE`` or the items'), with the block's template, max_tokens and see_reasoning. Used as a context manager so a served judge never outlives
-the run."""
+(``REASONLAB_JUDGE`` or the items'), with the block's template, max_tokens and see_reasoning.
+Used as a context manager so a served judge never outlives the run."""
 
 from __future__ import annotations
 

@@ -15,11 +15,13 @@ written under a temporary name and renamed into place, so a failure leaves nothi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -121,6 +123,20 @@ def inspect_gguf(path: Path) -> dict[str, Any]:
             "tensors": len(reader.tensors), "bytes": size}
 
 
+@contextlib.contextmanager
+def quiet_reader() -> Iterator[None]:
+    """transformers' warnings about a damaged file come before the error that says it better
+    (one line); its log level is restored after."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
 def check_architecture(path: Path, architecture: str | None) -> None:
     from transformers.modeling_gguf_pytorch_utils import (
         GGUF_SUPPORTED_ARCHITECTURES,
@@ -128,7 +144,8 @@ def check_architecture(path: Path, architecture: str | None) -> None:
     )
 
     try:
-        load_gguf_checkpoint(str(path), return_tensors=False)
+        with quiet_reader():
+            load_gguf_checkpoint(str(path), return_tensors=False)
     except ValueError as exc:
         if "not supported" in str(exc):
             raise InputError(f"transformers cannot read the architecture {architecture!r} from "
@@ -137,6 +154,9 @@ def check_architecture(path: Path, architecture: str | None) -> None:
                              file=str(path), field="SOURCE") from None
         raise InputError(f"transformers cannot read this GGUF file: {exc}".splitlines()[0],
                          file=str(path), field="SOURCE") from None
+    except Exception as exc:  # noqa: BLE001  (a damaged file breaks the reader in any way)
+        raise InputError(f"transformers cannot read this GGUF file: {type(exc).__name__}: "
+                         f"{exc}".splitlines()[0], file=str(path), field="SOURCE") from None
 
 
 def sha256(path: Path) -> str:
@@ -165,6 +185,8 @@ def import_model(source: str, out: str | os.PathLike, *, progress: bool = True) 
     digest = sha256(found.path)
     staging = out.with_name(f".{out.name}.importing")
     shutil.rmtree(staging, ignore_errors=True)
+    # Folders above --out that this import creates, removed again if it fails.
+    made = [p for p in reversed(out.parents) if not p.exists()]
     try:
         parameters = _convert(found.path, staging, progress)
         record = {
@@ -186,6 +208,11 @@ def import_model(source: str, out: str | os.PathLike, *, progress: bool = True) 
         os.rename(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     return out
 
@@ -196,15 +223,15 @@ def _convert(path: Path, staging: Path, progress: bool) -> int:
 
     from reasonlab.core.quiet import dependency_bars
 
-    with dependency_bars(progress):
+    with quiet_reader(), dependency_bars(progress):
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
             model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                          dtype="float32")
-        except (ValueError, OSError, KeyError) as exc:
-            raise InputError(f"transformers could not load it: {exc}".splitlines()[0],
-                             file=str(path), field="SOURCE") from None
-        return _save(model, tokenizer, path, staging)
+        except Exception as exc:  # noqa: BLE001  (one line, whatever the reader raised)
+            raise InputError(f"transformers could not load it: {type(exc).__name__}: "
+                             f"{exc}".splitlines()[0], file=str(path), field="SOURCE") from None
+    return _save(model, tokenizer, path, staging)
 
 
 def _save(model: Any, tokenizer: Any, path: Path, staging: Path) -> int:
