@@ -59,8 +59,8 @@ class Size:
     held_items: int     # eval items per never-trained family
 
 
-SIZES = {"default": Size(skill_steps=32, habit_steps=10, rl_steps=12, items=120, held_items=32),
-         "fast": Size(skill_steps=16, habit_steps=6, rl_steps=4, items=32, held_items=8)}
+SIZES = {"default": Size(skill_steps=32, habit_steps=30, rl_steps=12, items=120, held_items=32),
+         "fast": Size(skill_steps=16, habit_steps=10, rl_steps=4, items=32, held_items=8)}
 
 
 def real_suite(size: Size, seed: int) -> dict[str, Any]:
@@ -221,10 +221,11 @@ def print_scores(runs: dict[str, Summary]) -> None:
         return "  n/a" if value is None else f"{100 * value:5.1f}"
 
     print(f"\n{'task':<16}{'model':<12}{'strict%':>8}{'flex%':>7}{'format%':>8}"
-          f"{'think%':>7}{'n':>5}")
+          f"{'think%':>7}{'n':>5}{'distinct':>9}")
     for name in next(iter(runs.values())).tasks:
         for role, summary in runs.items():
             t = summary.tasks.get(name)
             if t is not None:
                 print(f"{name:<16}{role:<12}{pct(t.accuracy):>8}{pct(t.flexible_accuracy):>7}"
-                      f"{pct(t.format_rate):>8}{pct(t.think_rate):>7}{t.n:>5}")
+                      f"{pct(t.format_rate):>8}{pct(t.think_rate):>7}{t.n:>5}"
+                      f"{'n/a' if t.n_distinct is None else t.n_distinct:>9}")

@@ -209,3 +209,9 @@ def test_terminal_table_shows_think_rate_and_undefined_calibration_as_na(tmp_pat
     assert "thinks%" in err.splitlines()[0]
     addition = next(line for line in err.splitlines() if line.startswith("addition"))
     assert addition.split()[-1] == "100"     # every decided sample thought ("wait ...")
+    # n and the distinct prompts the interval stands on, side by side (issue 18)
+    header = err.splitlines()[0].split()
+    cells = addition.split()
+    at = header.index("distinct") - 1        # "95% CI" is two words in the header, one below
+    assert int(cells[at]) == summary.tasks["addition"].n_distinct
+    assert int(cells[at - 1]) == summary.tasks["addition"].n

@@ -175,7 +175,8 @@ def print_summary(summary: Summary, out: str) -> None:
     pct, err = _pct, sys.stderr
     k, at_k = _at_k(out)
     extra = f"{f'pass@{k}':>8}{f'maj@{k}':>7}" if k > 1 else ""
-    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'flex%':>7}{'fmt%':>6}{'n':>6}{'err':>5}"
+    print(f"{'task':<22}{'acc%':>6}  {'95% CI':>13}{'flex%':>7}{'fmt%':>6}{'n':>6}"
+          f"{'distinct':>9}{'err':>5}"
           f"{'think':>7}{'thinks%':>8}{extra}", file=err)
     rows: list[tuple[str, Overall]] = list(summary.tasks.items())
     if summary.overall is not None:
@@ -191,6 +192,7 @@ def print_summary(summary: Summary, out: str) -> None:
             scaled = f"{pct(passed):>8}{pct(voted):>7}"
         print(f"{name:<22}{pct(block.accuracy):>6}  {ci_text:>13}"
               f"{pct(block.flexible_accuracy):>7}{_whole(block.format_rate):>6}{block.n:>6}"
+              f"{'n/a' if block.n_distinct is None else block.n_distinct:>9}"
               f"{block.errors + block.timeouts:>5}"
               f"{'' if think is None else f'{think:.0f}':>7}"
               f"{'n/a' if rate is None else f'{100 * rate:.0f}':>8}{scaled}", file=err)
