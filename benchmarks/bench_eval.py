@@ -17,7 +17,8 @@ from benchmarks.common import Result
 
 
 def run(quick: bool = False) -> list[Result]:
-    from reasonlab.evaluate.runner import fit_threads, run_eval
+    from reasonlab.evaluate.model_loading import fit_threads
+    from reasonlab.evaluate.runner import run_eval
     from reasonlab.evaluate.suite import load_suite
     from reasonlab.models import load_model
     from reasonlab.models.base import Model

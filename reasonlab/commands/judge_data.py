@@ -55,7 +55,7 @@ def check_args(args: argparse.Namespace):
             raise InputError(exc.message, field="difficulty") from None
     if args.policy:
         from reasonlab.core.prompting import resolve_template
-        from reasonlab.evaluate.runner import check_model_spec
+        from reasonlab.evaluate.model_loading import check_model_spec
 
         try:
             check_model_spec(args.policy)

@@ -28,6 +28,7 @@ from reasonlab.core.prompting import build_prompt, choose_confidence
 from reasonlab.core.summary import Scaling, Summary, Transfer, read_summary, write_summary
 from reasonlab.core.thinking import thinking_tokens
 from reasonlab.evaluate.flexible import verdict_fields
+from reasonlab.evaluate.model_loading import check_model_spec, fit_threads, load_for_eval
 from reasonlab.evaluate.runfolder import (
     SAMPLES,
     SampleWriter,
@@ -277,7 +278,7 @@ def run_eval(model: Model | str, suite: Suite, out: str | os.PathLike, *, batch_
     info = model.info() if isinstance(model, Model) else previous_model_info(out, spec)
     try:
         if any(pending):
-            loaded = _load(model, batch_size, form.requested)
+            loaded = load_for_eval(model, batch_size, form.requested)
             info = loaded.info()
             if loaded is not model:
                 restore_threads = fit_threads(info, threads)
@@ -359,67 +360,3 @@ def _pending(folder: Path, suite: Suite) -> bool:
     """Whether ``folder`` still lacks samples (or holds failed ones to retry)."""
     rows = read_samples(folder / SAMPLES)
     return (len(rows) < suite.total_samples()) or any(generation_failed(r) for r in rows)
-
-
-def check_model_spec(spec: str) -> None:
-    """A model spec that cannot work is refused before anything is created: an endpoint spec
-    must parse (``openai:BASE_URL#MODEL``), a local model must be a checkpoint folder."""
-    if spec.startswith("openai:"):
-        from reasonlab.models.openai_client import parse_spec
-
-        parse_spec(spec)
-    elif not _is_endpoint(spec):
-        path = Path(spec)
-        if not path.exists():
-            raise InputError("no such model folder (expected a local checkpoint folder or "
-                             "openai:BASE_URL#MODEL)", file=spec, field="--model")
-        if not (path / "config.json").is_file():
-            raise InputError("not a model folder (no config.json); expected a local "
-                             "checkpoint folder or openai:BASE_URL#MODEL", file=spec,
-                             field="--model")
-
-
-# Below this size a second CPU thread buys nothing (the matrices are too small to split) and,
-# on shared cores, its OpenMP spin-waiting slows generation down (docs/evaluation.md,
-# "Threads", has the measurement).
-SMALL_MODEL_PARAMETERS = 20_000_000
-
-
-def fit_threads(info: dict[str, Any], threads: int | None) -> int | None:
-    """Set torch's CPU threads for a local model; returns the count to restore, or None."""
-    if info.get("device", "cpu") != "cpu" or "parameters" not in info:
-        return None
-    if threads is None and info["parameters"] >= SMALL_MODEL_PARAMETERS:
-        return None
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads or 1)
-    return before
-
-
-def _is_endpoint(spec: str) -> bool:
-    """``openai:…`` / ``vllm:…`` specs, as opposed to a local folder path."""
-    return ":" in spec.split("/", 1)[0]
-
-
-def _load(model: Model | str, batch_size: int, chat_template: str = "auto") -> Model:
-    if isinstance(model, Model):
-        loaded = model
-    else:
-        from reasonlab.models import load_model
-
-        # Our own bar counts samples across batches; the backend's per-call bar would only
-        # flicker.
-        if model.startswith("openai:"):
-            loaded = load_model(model, **({"mode": "completions"} if chat_template == "off"
-                                          else {}))
-        elif _is_endpoint(model):
-            loaded = load_model(model, chat_template=chat_template)
-        else:
-            loaded = load_model(model, batch_size=batch_size, progress=False,
-                                chat_template=chat_template)
-    check = getattr(loaded, "check_health", None)
-    if check is not None:
-        check()    # down, or not serving this model: one line, before the first sample
-    return loaded
