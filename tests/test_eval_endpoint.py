@@ -175,3 +175,22 @@ def test_resume_knows_a_local_model_relative_or_absolute(tiny_model_dir, tmp_pat
     (other / "config.json").write_text("{}")
     assert main(["eval", "--model", str(other), *args]) == 2
     assert "other settings" in capsys.readouterr().err
+
+
+def test_a_served_model_takes_either_form_and_the_flag_picks_it(openai_server, tmp_path):
+    """`reasonlab serve` has no form of its own: eval of the endpoint sends messages to
+    /chat/completions by default and bare text to /completions with --chat-template off."""
+    import yaml
+
+    forms = {}
+    for flag in ("auto", "off"):
+        out = tmp_path / flag
+        assert main(["eval", "--model", openai_server.spec, "--suite", "smoke", "--out",
+                     str(out), "--chat-template", flag, "--no-progress",
+                     "--max-tokens", "4"]) == 0
+        forms[flag] = yaml.safe_load((out / "config.yaml").read_text())["prompt_form"]
+        rows = [json.loads(x) for x in (out / "samples.jsonl").read_text().splitlines()]
+        assert rows and not any(r.get("finish_reason") == "error" for r in rows)
+    assert forms == {"auto": "chat", "off": "bare"}
+    log = openai_server.log.read_text()
+    assert "/v1/chat/completions" in log and "/v1/completions" in log
