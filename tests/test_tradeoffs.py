@@ -165,3 +165,34 @@ def test_the_calibration_section_shows_stated_and_token_confidence_side_by_side(
     text = write_report(run, out=tmp_path / "page").read_text()
     assert "run (verbalized)" in text and "run (tokens)" in text
     assert "side by side" in text
+
+
+def test_report_of_several_runs_draws_the_frontier_on_shared_cells_with_prices(tmp_path,
+                                                                               capsys):
+    """`reasonlab report RUN RUN ... --prices IN,OUT`: one point per run, the cells every run
+    shares named, a dollars plot and cost per correct answer with prices, n/a without them;
+    runs that share no cell are refused in one line."""
+    from test_report import make_run
+
+    from reasonlab.cli import main
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_run(a, {"addition": 0.9}, seed=1, samples=1, tasks={"addition": [1, 2]})
+    make_run(b, {"addition": 0.3}, seed=2, samples=1, tasks={"addition": [1, 3]})
+    assert main(["report", str(b), str(a), "--prices", "0.5,2", "--out",
+                 str(tmp_path / "priced")]) == 0
+    page = (tmp_path / "priced" / "report.html").read_text()
+    frontier = page[page.index('id="frontier"'):]
+    assert "Cells compared (those every point shares): addition d1." in frontier
+    assert "frontier_dollars" in frontier and "n/a (no prices)" not in frontier
+    assert main(["report", str(b), str(a), "--out", str(tmp_path / "plain")]) == 0
+    page = (tmp_path / "plain" / "report.html").read_text()
+    frontier = page[page.index('id="frontier"'):]
+    assert "frontier_dollars" not in frontier and "n/a (no prices)" in frontier
+    c = tmp_path / "c"
+    make_run(c, {"counting": 0.5}, seed=3, samples=1, tasks={"counting": [1]})
+    capsys.readouterr()
+    assert main(["report", str(a), str(c), "--out", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "share no task" in err
+    assert not (tmp_path / "none").exists()
