@@ -113,8 +113,11 @@ def main() -> None:
     parser.add_argument("demo", type=Path, help="a finished demo folder (reasonlab demo)")
     parser.add_argument("--seed", type=int, required=True, help="the demo's seed")
     parser.add_argument("--out", type=Path, help="default: runs/calib-seed<SEED>")
-    parser.add_argument("--conf-steps", type=int, default=60,
-                        help="steps of the confidence phase (default 60)")
+    parser.add_argument("--conf-steps", type=int, default=300,
+                        help="steps of the confidence phase (default 300: 60 did not teach the "
+                             "tiny model to write the line, docs/training.md)")
+    parser.add_argument("--conf-lr", type=float, default=1e-4,
+                        help="learning rate of the confidence phase (default 1e-4)")
     parser.add_argument("--brier", type=float, default=1.0,
                         help="weight of the calibration reward (default 1.0)")
     args = parser.parse_args()
@@ -129,7 +132,8 @@ def main() -> None:
                   "--set", f"confidence_from={{full: {(demo / 'skill').resolve()}, "
                            f"direct: {(demo / 'base').resolve()}}}",
                   "--set", f"phases=[{{name: confidence, max_steps: {args.conf_steps}, "
-                           "styles: {full: 0.3, direct: 0.7}, trl: {learning_rate: 2.0e-4}}]",
+                           f"styles: {{full: 0.3, direct: 0.7}}, "
+                           f"trl: {{learning_rate: {args.conf_lr}}}}}]",
                   "--no-progress")
     runs = {"plain": [], "brier": ["--set", f"rewards.calibration={args.brier}"]}
     for name, extra in runs.items():
@@ -149,6 +153,11 @@ def main() -> None:
         print(f"{name}: RMS {r['rms_hle']} {r['rms_hle_ci95']}, Brier {r['brier']} "
               f"{r['brier_ci95']}, accuracy {r['accuracy']} {r['accuracy_ci95']}, "
               f"stated {r['stated']:.2f} (n={r['n']})")
+    for name in ("plain", "brier"):
+        if result[name]["stated"] < 0.5:
+            print(f"warning: the {name} model stated a confidence in only "
+                  f"{100 * result[name]['stated']:.0f} % of its answers; the rest count as 0, so "
+                  "this compares the missing line, not calibration (--conf-steps)")
     print(f"brier - plain: RMS {result['rms_hle_difference']} "
           f"{result['rms_hle_difference_ci95']}, Brier {result['brier_difference']} "
           f"{result['brier_difference_ci95']}, accuracy {result['accuracy_difference_ci95']}")

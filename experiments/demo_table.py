@@ -1,8 +1,13 @@
-"""The README's "Results" table from demo folders: per seed, the RL-trained task's accuracy
-and think rate base -> rl (95% intervals), the other groups' think rate and accuracy, and the
-wall time; then the spread of the gain across seeds.
+"""The README's "Results" tables from demo folders: per seed, the RL-trained task's accuracy
+and think rate base -> rl (95% intervals, distinct items), the other groups' think rate and
+accuracy, and the wall time; then the spread of the gain across seeds.
 
     python experiments/demo_table.py runs/demo runs/demo-seed1 runs/demo-seed2
+    python experiments/demo_table.py runs/demo-real runs/demo-real-seed1 runs/demo-real-seed2
+
+A real-model demo (`reasonlab demo --model ...`) gets its own table: strict and flexible
+accuracy of the trained task at each stage (pretrained, skill, base, rl) with think rates, and
+the never-trained families before and after RL.
 """
 
 from __future__ import annotations
@@ -33,10 +38,55 @@ def group_cell(base: Summary, rl: Summary, names: list[str]) -> str:
     return "; ".join(parts)
 
 
+def wall(demo: dict) -> str:
+    minutes, seconds = divmod(round(demo["wall_s"]), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def stage_cell(block: dict) -> str:
+    """strict (flexible) accuracy and think rate of one task at one stage of a real-model demo."""
+    lo, hi = block["strict_ci95"]
+    flexible = "" if block["flexible"] == block["strict"] else f" (flex {pct(block['flexible'])})"
+    return (f"{pct(block['strict'])} [{100 * lo:.0f}, {100 * hi:.0f}]{flexible}, "
+            f"think {block['think_rate']:.2f}")
+
+
+def real_model_table(folders: list[Path]) -> None:
+    print("| seed | wall | trained task | pretrained | skill (SFT, full traces) "
+          "| base (after habit) | rl | rl − base | never trained: strict base → rl |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    points = []
+    for folder in folders:
+        demo = json.loads((folder / "demo.json").read_text())
+        scores = demo["scores"]
+        for name in demo["trained_tasks"]:
+            g = demo["gain"][name]["strict"]
+            points.append(g["points"])
+            mark = "**" if g["meets_target"] else ""
+            others = "; ".join(
+                f"{t}: {pct(scores['base'][t]['strict'])} → {pct(scores['rl'][t]['strict'])}"
+                for t in demo["unseen_tasks"])
+            print(f"| {demo['seed']} | {wall(demo)} | {name} (n = {g['n_rl']}, "
+                  f"{demo['gain'][name]['n_distinct']} distinct) | "
+                  f"{stage_cell(scores['pretrained'][name])} | "
+                  f"{stage_cell(scores['skill'][name])} | "
+                  f"{stage_cell(scores['base'][name])} | {stage_cell(scores['rl'][name])} | "
+                  f"{mark}{g['points']:+.1f}{mark} points, intervals "
+                  f"{'disjoint' if g['intervals_disjoint'] else 'overlap'} | {others} |")
+    print(f"\nStrict gain on the trained task across {len(points)} runs: {min(points):+.1f} to "
+          f"{max(points):+.1f} points.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("demos", nargs="+", type=Path, help="demo folders (with demo.json)")
     args = parser.parse_args()
+    kinds = {json.loads((f / "demo.json").read_text()).get("kind", "tiny") for f in args.demos}
+    if len(kinds) > 1:
+        parser.error("give demo folders of one kind: tiny demos or real-model demos, not both")
+    if kinds == {"real-model"}:
+        real_model_table(args.demos)
+        return
     print("| seed | wall | RL-trained: addition accuracy base → rl | think rate base → rl "
           "| SFT only | never trained |")
     print("|---|---|---|---|---|---|")
@@ -48,10 +98,10 @@ def main() -> None:
         for name in demo["trained_tasks"]:
             g = demo["gain"][name]
             points.append(g["points"])
-            minutes, seconds = divmod(round(demo["wall_s"]), 60)
-            print(f"| {demo['seed']} | {minutes} min {seconds:02d} s | "
+            distinct = rl.tasks[name].n_distinct
+            print(f"| {demo['seed']} | {wall(demo)} | "
                   f"{interval(base.tasks[name])} → {interval(rl.tasks[name])} "
-                  f"(**{g['points']:+.1f}** points, n = {g['n_rl']}) | "
+                  f"(**{g['points']:+.1f}** points, n = {g['n_rl']}, {distinct} distinct) | "
                   f"{g['think_rate_base']:.2f} → {g['think_rate_rl']:.2f} | "
                   f"{group_cell(base, rl, demo['sft_only_tasks'])} | "
                   f"{group_cell(base, rl, demo['unseen_tasks'])} |")

@@ -5,10 +5,11 @@ TRL generates with transformers' ``generate`` on the policy itself, in the polic
 reasonlab`` the trainer generates with the local backend's loop (``models/local.py``: KV cache,
 a shared prompt prefix read once, finished rows dropped) on a copy of the policy in bf16 on a
 CPU with native bf16 (float32 elsewhere), refreshed from the policy's weights whenever an
-optimizer step has changed them. On SmolLM2-135M this made generation N× faster
-(docs/training.md, "Speed"). Sampling follows the recipe's ``temperature``, ``top_p``,
-``top_k`` and ``max_completion_length``; settings the loop does not implement (``min_p``,
-``repetition_penalty``, ``generation_kwargs``, vLLM) are refused when the recipe is read.
+optimizer step has changed them. Its effect on an RL step is measured by `make bench`
+(``real_rl_step_reasonlab_rollouts``; docs/training.md, "Speed"). Sampling follows the
+recipe's ``temperature``, ``top_p``, ``top_k`` and ``max_completion_length``; settings the loop
+does not implement (``min_p``, ``repetition_penalty``, ``generation_kwargs``, vLLM) are refused
+when the recipe is read.
 
 The completions are seeded by (recipe seed, process, step, call), so a resumed run samples
 what the uninterrupted one sampled. What the policy is trained on is unchanged: TRL computes every
