@@ -242,3 +242,47 @@ def test_rl_only_keys_are_refused_where_training_would_ignore_them(name, overrid
 
     with pytest.raises(ConfigError, match="RL recipes only"):
         load_recipe(name, [override])
+
+
+def test_generation_backend_reasonlab_generates_every_rollout_and_resumes_exactly(tmp_path):
+    """With generation_backend: reasonlab every completion of a step comes from FastRollouts,
+    its copy of the policy follows the optimizer (the copy equals the policy after each sync),
+    and a run stopped after step 1 and resumed samples step 2 as the straight run did."""
+    import json
+
+    import torch
+
+    from reasonlab.train.rl import train_rl
+    from reasonlab.train.rollout_backend import FastRollouts
+
+    calls: list[int] = []
+    synced: list[bool] = []
+    original_completions, original_sync = FastRollouts.completions, FastRollouts._sync
+
+    def counting(self, prompt_ids):
+        calls.append(len(prompt_ids))
+        return original_completions(self, prompt_ids)
+
+    def checking(self):
+        original_sync(self)
+        policy = self.trainer.accelerator.unwrap_model(self.trainer.model).state_dict()
+        copy = self.copy.state_dict()
+        synced.append(all(torch.equal(copy[k].to(v.dtype), v) for k, v in policy.items()))
+
+    FastRollouts.completions, FastRollouts._sync = counting, checking
+    sets = ["generation_backend=reasonlab", "checkpoint.every=1", "trl.max_completion_length=8"]
+    try:
+        straight = train_rl(load_recipe("smoke", ["max_steps=2", *sets], kind="rl"),
+                            tmp_path / "straight")
+        assert sum(calls) == 2 * 8 and all(synced) and len(synced) == 2
+        recipe = load_recipe("smoke", ["max_steps=2", *sets], kind="rl")
+        train_rl(recipe, tmp_path / "resumed", max_steps=1)
+        resumed = train_rl(recipe, tmp_path / "resumed", max_steps=2, resume=True)
+    finally:
+        FastRollouts.completions, FastRollouts._sync = original_completions, original_sync
+
+    def step2(final):
+        lines = final.parent / "rollouts" / "step-000002.jsonl"
+        return [json.loads(x)["completion"] for x in lines.read_text().splitlines()]
+
+    assert step2(straight) == step2(resumed)
