@@ -74,6 +74,17 @@ def test_eval_records_and_prints_the_form_and_the_flag_overrides_it(tiny_model_d
     assert cli_main(["eval", "--model", str(chat_model_dir), "--suite", file, "--out", str(out),
                      "--chat-template", "off", "--no-progress"]) == 2
     assert "prompt_form: 'chat' -> 'bare'" in capsys.readouterr().err
+    # A folder made before the form was recorded ran bare (a local model): it resumes bare,
+    # and chat on top of it is refused.
+    old = tmp_path / f"run-{chat_model_dir.name}-bare"
+    config = yaml.safe_load((old / "config.yaml").read_text())
+    del config["prompt_form"]
+    (old / "config.yaml").write_text(yaml.safe_dump(config))
+    assert cli_main(["eval", "--model", str(chat_model_dir), "--suite", file, "--out", str(old),
+                     "--no-progress"]) == 2
+    assert "prompt_form: 'bare' -> 'chat'" in capsys.readouterr().err
+    assert cli_main(["eval", "--model", str(chat_model_dir), "--suite", file, "--out", str(old),
+                     "--chat-template", "off", "--no-progress"]) == 0
 
 
 def test_train_resolves_auto_and_records_it(chat_model_dir, tiny_model_dir):
