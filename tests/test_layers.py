@@ -37,20 +37,28 @@ def layer(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
+def package_of(path: Path) -> str:
+    return module_name(path) if path.name == "__init__.py" else \
+        module_name(path).rpartition(".")[0]
+
+
+def import_target(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from X import ...`` reads, relative imports resolved against ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def imported(path: Path) -> list[tuple[int, str]]:
     """Every reasonlab module ``path`` imports, with its line; relative imports resolved."""
-    package = module_name(path) if path.name == "__init__.py" else \
-        module_name(path).rpartition(".")[0]
+    package = package_of(path)
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = import_target(node, package)
             found.append((node.lineno, target))
             # `from reasonlab import commands` imports the subpackage itself.
             if target == "reasonlab":
@@ -92,8 +100,7 @@ def _type_checking_only(tree: ast.AST) -> set[int]:
 def module_edges(path: Path, modules: dict[str, Path]) -> set[str]:
     """The reasonlab modules ``path`` imports at run time, lazy imports included:
     ``from pkg import sub`` is the submodule ``pkg.sub`` when there is one, else ``pkg``."""
-    package = module_name(path) if path.name == "__init__.py" else \
-        module_name(path).rpartition(".")[0]
+    package = package_of(path)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     hidden = _type_checking_only(tree)
     names = set()
@@ -103,11 +110,7 @@ def module_edges(path: Path, modules: dict[str, Path]) -> set[str]:
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = import_target(node, package)
             for alias in node.names:
                 sub = f"{target}.{alias.name}"
                 names.add(sub if sub in modules else target)

@@ -117,18 +117,23 @@ def test_a_truncated_gguf(tmp_path, capsys):
     assert "truncated" in refused([str(part)], capsys, tmp_path / "out")
 
 
-def test_an_architecture_transformers_cannot_read(tmp_path, capsys):
+def tiny_gguf(path, arch):
+    """A GGUF file with one block and one embedding tensor, declaring ``arch``."""
     import gguf
     import numpy as np
 
-    path = tmp_path / "odd.gguf"
-    writer = gguf.GGUFWriter(str(path), arch="reasonlabtest")
+    writer = gguf.GGUFWriter(str(path), arch=arch)
     writer.add_block_count(1)
     writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    return path
+
+
+def test_an_architecture_transformers_cannot_read(tmp_path, capsys):
+    path = tiny_gguf(tmp_path / "odd.gguf", "reasonlabtest")
     err = refused([str(path)], capsys, tmp_path / "out")
     assert "cannot read the architecture 'reasonlabtest'" in err and "llama" in err
 
@@ -154,17 +159,7 @@ def test_a_broken_llama_gguf_is_one_line_and_leaves_no_folder_above_out(tmp_path
     """A file that declares a readable architecture but lacks what the reader needs breaks it in
     ways other than ValueError; still one line, exit 2, and the folders --out would have needed
     are not left behind."""
-    import gguf
-    import numpy as np
-
-    path = tmp_path / "broken.gguf"
-    writer = gguf.GGUFWriter(str(path), arch="llama")
-    writer.add_block_count(1)
-    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    path = tiny_gguf(tmp_path / "broken.gguf", "llama")
     out = tmp_path / "new" / "deeper" / "out"
     err = refused([str(path)], capsys, out)
     assert "broken.gguf" in err
