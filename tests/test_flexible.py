@@ -30,6 +30,12 @@ def item(answer="68", verifier="exact", item_id="a"):
     ("The answer is 23 + 45 = 68.\n\nThe final answer is 68.", "68"),
     ("x = 3 + 4 = 68", "68"),                                   # one chain, one result
     ("In 2 steps: 23 + 45 = 68", "68"),
+    ("So 113-45=68.", "68"),                                    # a sign is an operator
+    ("Total: 30+20+18 = 68", "68"),
+    ("The answer is 70 -2 = 68", "68"),
+    ("a = 23, b = 45, so a + b = 68", "68"),
+    ("Step 1: add.\nStep 2: carry.\nFinal answer: 68", "68"),
+    ("The answer is 10.\nNo: the tens carry, so 23 + 45 = 68.\nThe answer is 68.", "68"),
 ])
 def test_flexible_reads_the_answer_where_free_text_puts_it(completion, expected):
     got = flexible_answer(completion, number=True)
@@ -49,6 +55,13 @@ def test_flexible_reads_the_answer_where_free_text_puts_it(completion, expected)
     ("66, 67, 68 = 68", "several numbers"),
     ("1 2 3 67 is 68", "several numbers"),
     ("It is 66... 67... 68", "several numbers"),
+    ("x = 66, x = 67, x = 68", "several values"),
+    ("It is 66. It is 67. It is 68.", "several values"),
+    ("A: 66\nB: 67\nC: 68", "list of numbers"),
+    ("a) 66\nb) 67\nc) 68", "list of numbers"),
+    ("[66]\n[67]\n[68]", "list of numbers"),
+    ("Final answer: 67\nFinal answer: 68", "several answer markers"),
+    ("The answer is 67.\n\nThe answer is 68.", "several answer markers"),
     ("The final answer is", "no number"),
     ("<think>I think it is 68", "unterminated"),
     ("", "empty"),

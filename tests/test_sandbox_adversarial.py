@@ -443,3 +443,51 @@ def test_a_check_that_cannot_be_split_is_the_items_error(verifier, pool):
     verdict, _ = check(verifier, "def my_sort(xs):\n    return sorted(xs)\n", tests,
                        setup=CHECK_SETUP)
     assert verdict.status == "error" and "cannot be judged outside" in verdict.detail
+
+
+# Python's own names in a test mean Python's objects, whatever the program does to them.
+PYTHON_NAME_HACKS = {
+    "rebind_sorted": (["assert my_sort([3, 1, 2]) == sorted([3, 1, 2])"],
+                      "sorted = lambda *a, **k: 0\ndef my_sort(xs):\n    return 0\n"),
+    "def_set": (["assert set(similar((3, 4, 5, 6), (5, 7, 4, 10))) == set((4, 5))"],
+                "def set(*a):\n    return 0\ndef similar(a, b):\n    return 0\n"),
+    "patch_builtins_set": (["assert set(similar((3, 4, 5, 6), (5, 7, 4, 10))) == set((4, 5))"],
+                           "import builtins\nbuiltins.set = lambda *a: {4, 5}\n"
+                           "def similar(a, b):\n    return [1]\n"),
+    "patch_math_isclose": (["assert math.isclose(area(2), 12.566, rel_tol=0.001)"],
+                           "import math\nmath.isclose = lambda *a, **k: True\n"
+                           "def area(r):\n    return 0\n"),
+    "patch_math_inside_the_call": (["assert math.isclose(area(2), 12.566, rel_tol=0.001)"],
+                                   "def area(r):\n    import math\n"
+                                   "    math.isclose = lambda *a, **k: True\n    return 0\n"),
+    "patch_all_for_a_comprehension": (
+        ["assert all(double(x) == 2 * x for x in [1, 2, 3])"],
+        "import builtins\nbuiltins.all = lambda it: True\ndef double(x):\n    return 0\n"),
+    "import_another_module_as_math": (["assert math.isclose(area(2), 12.566, rel_tol=0.001)"],
+                                      "import cmath as math\ndef area(r):\n    return 0\n"),
+}
+
+
+@pytest.mark.parametrize("setup", ["", "import math\n"], ids=["no-setup", "setup"])
+@pytest.mark.parametrize("name", sorted(PYTHON_NAME_HACKS))
+def test_python_names_in_a_test_mean_pythons_objects(verifier, pool, name, setup):
+    tests, program = PYTHON_NAME_HACKS[name]
+    verdict, _ = check(verifier, program, tests, setup=setup)
+    assert verdict.score == 0.0 and verdict.status == "wrong", (name, verdict)
+    assert not leftovers(pool)
+
+
+@pytest.mark.parametrize(("tests", "program"), [
+    (["assert math.isclose(area(2), 12.566, rel_tol=0.001)"],
+     "import math\ndef area(r):\n    return math.pi * r * r\n"),
+    (["assert set(similar((3, 4, 5, 6), (5, 7, 4, 10))) == set((4, 5))"],
+     "def similar(a, b):\n    return tuple(set(a) & set(b))\n"),
+    (["assert all(double(x) == 2 * x for x in [1, 2, 3])"],
+     "def double(x):\n    return 2 * x\n"),
+    (["assert copy([1, 2]) == [1, 2]", "assert len(copy([1])) == 1"],    # a stdlib name,
+     "def copy(xs):\n    return list(xs)\n"),                            # not used as one
+])
+@pytest.mark.parametrize("setup", ["", "import math\n"], ids=["no-setup", "setup"])
+def test_honest_programs_around_python_names_still_pass(verifier, pool, tests, program, setup):
+    verdict, _ = check(verifier, program, tests, setup=setup)
+    assert verdict.correct, verdict.detail

@@ -186,9 +186,15 @@ def parse_number(text: str) -> Fraction | float | None:
 _MARKERS = re.compile(r"(?:final answer|the answer|\banswer)\s*(?:is|:|=)?\s*:?\s*|####\s*",
                       re.IGNORECASE)
 _ANY_NUMBER = re.compile(r"[-+]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?")
-_LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*)?\(?[-+]?\$?\d[\d,]*(?:\.\d+)?\)?\s*[.,;]?\s*$")
+# One item of a list: a number alone on its line, bare, bulleted, lettered or bracketed.
+_LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*|[A-Za-z][.):]\s*|\d+[.)]\s+)?[(\[]?[-+]?\$?"
+                        r"\d[\d,]*(?:\.\d+)?[)\]]?\s*[.,;]?\s*$")
 # What stands between two numbers of a list or of alternatives: separators only, or an "or".
 _LIST_GAP = re.compile(r"^[\s,;]*$|\bor\b|\.\.\.|\u2026", re.IGNORECASE)
+# "x = 66, x = 67": one name given several values.
+_ASSIGNED = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*([-+]?\$?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*[-+*/])")
+_STATED = re.compile(r"\b(?:is|equals)\s+(" + r"[-+]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+                     r"(?:/\d+)?" + r")", re.IGNORECASE)
 # "The sum of 33 and 78 is 111.": a sentence that ends by stating one number.
 _STATED_LAST = re.compile(r"\b(?:is|equals)\s+(" + _ANY_NUMBER.pattern + r")\s*[.!]?\s*$",
                           re.IGNORECASE)
@@ -215,8 +221,18 @@ def flexible_answer(completion: str, *, number: bool,
     if candidate is None:
         marked = list(_MARKERS.finditer(tail))
         if marked:
-            rest = tail[marked[-1].end():]
-            candidate, where = (rest.splitlines() or [""])[0], "marker"
+            rests = [(tail[m.end():].splitlines() or [""])[0] for m in marked]
+            if number and len(marked) > 1:
+                # "Final answer: 2\nFinal answer: 3": answers one after the other, a list. (An
+                # earlier answer the text then works past is a revision: the last one counts.)
+                between = tail[marked[-2].end() + len(rests[-2]):marked[-1].start()]
+                said = {x.text for x in (_one_number(r.strip(), "marker", max_chars)
+                                         for r in rests[-2:]) if x.ok}
+                if len(said) > 1 and not re.search(r"\w", _MARKERS.sub("", between)):
+                    return Extraction(None, "several answer markers in a row with different "
+                                            f"numbers ({', '.join(sorted(said))}): a list is "
+                                            "not an answer")
+            candidate, where = rests[-1], "marker"
         else:
             candidate, where = lines[-1], "last line"
             if number and len(lines) > 1 and _LIST_LINE.match(lines[-1]) \
@@ -235,12 +251,25 @@ def flexible_answer(completion: str, *, number: bool,
 
 
 def _one_number(text: str, where: str, max_chars: int) -> Extraction:
-    numbers = list(_ANY_NUMBER.finditer(text[:max_chars]))
+    text = text[:max_chars]
+    numbers = list(_ANY_NUMBER.finditer(text))
     for before, after in zip(numbers, numbers[1:], strict=False):
-        if _LIST_GAP.search(text[before.end():after.start()]):
+        gap = text[before.end():after.start()]
+        # "48-12" and "10 -3": a sign after a number is an operator, not a new list item.
+        signed = after.group()[0] in "+-" and not gap.strip(" ")
+        if _LIST_GAP.search(gap) and not signed:
             return Extraction(None, f"several numbers in the {where} "
                                     f"({before.group()}, {after.group()}, ...): a list or "
                                     "alternatives are not an answer")
+    values: dict[str, set[str]] = {}
+    for m in _ASSIGNED.finditer(text):
+        if text[:m.start()].rstrip().endswith(("+", "-", "*", "/")):
+            continue        # "a + b = 7": the end of a sum, not a value given to b
+        values.setdefault(m.group(1), set()).add(m.group(2).replace("$", "").replace(",", ""))
+    stated = {v.replace("$", "").replace(",", "") for v in _STATED.findall(text)}
+    if any(len(v) > 1 for v in values.values()) or len(stated) > 1:
+        return Extraction(None, f"several values stated in the {where}: alternatives are not "
+                                "an answer")
     if "=" in text:
         text = text.rsplit("=", 1)[1]
     found = _ANY_NUMBER.findall(text[:max_chars])

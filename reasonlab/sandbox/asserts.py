@@ -86,6 +86,49 @@ def bound_names(source: str) -> set[str]:
     return names
 
 
+class ProgramRebindsTestName(Exception):
+    """The program rebinds a builtin or standard-library name a test reads (``sorted = ...``,
+    ``def set(...)``, ``import numpy as math``): the test would judge its answer with the
+    program's own ``sorted``. Such a program is judged wrong, without running it."""
+
+
+_BUILTIN_NAMES = set(dir(builtins))
+
+
+def python_names(node: ast.AST) -> set[str]:
+    """The names in ``node`` that mean Python's own objects: every builtin, and a standard
+    module where it is used as one (``math.isclose``; a function under test that happens to be
+    called ``copy`` or ``string`` is the program's)."""
+    modules = {sub.value.id for sub in ast.walk(node)
+               if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)}
+    return _BUILTIN_NAMES | (modules & _STDLIB)
+
+
+def rebound_names(source: str) -> set[str]:
+    """Names ``source`` binds to something else than Python's object of that name: by assignment,
+    ``def``/``class``, ``global``, or an import under that name of anything but the module
+    itself (``import math`` rebinds nothing; ``import numpy as math`` and ``from os import
+    open`` do)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.asname for alias in node.names
+                         if alias.asname and alias.asname != alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names & (_BUILTIN_NAMES | _STDLIB)
+
+
 def parse_test(source: str) -> ast.expr:
     try:
         module = ast.parse(source)
@@ -118,12 +161,18 @@ def plan_tests(tests: list[str], setup: str, program: str) -> list[TestPlan]:
     """Split each test for ``program``; raises ``TestFormatError`` naming the bad test."""
     program_names = bound_names(program)
     setup_names = bound_names(setup) - (stub_names(setup) & program_names)
+    rebound = rebound_names(program) - setup_names
     plans = []
     for index, source in enumerate(tests):
         try:
             expr = parse_test(source)
         except TestFormatError as exc:
             raise TestFormatError(f"tests[{index}] {exc}") from None
+        read = _names(expr)[0] & rebound & python_names(expr)
+        if read:
+            raise ProgramRebindsTestName(
+                f"the program rebinds {', '.join(sorted(read))}, which tests[{index}] reads; "
+                "its answers would be judged by its own definition")
         plan = TestPlan(source=source, tree=None)
         shadowed = program_names | setup_names
         try:
@@ -167,7 +216,10 @@ def _plan(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str],
                 sub(node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
         return ("bin", type(node.op), sub(node.left), sub(node.right))
-    if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args) \
+    # A generator argument (``all(f(x) for x in xs)``) is not a value to send back: the call
+    # stays whole, an operand.
+    if isinstance(node, ast.Call) \
+            and not any(isinstance(a, (ast.Starred, ast.GeneratorExp)) for a in node.args) \
             and all(k.arg for k in node.keywords):
         func = _safe_function(node.func, shadowed)
         if func is not None:
@@ -201,22 +253,33 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
         pass
     loads, stores = _names(node)
     free = loads - stores
-    known = set(dir(builtins)) | setup | _STDLIB
+    known = _BUILTIN_NAMES | _STDLIB | setup
     # Names only the program binds are the program's to answer; so is a name nobody binds in
     # syntax (``globals().update(my_sort=...)``, ``exec``): only the program can provide it.
-    own = (program - setup) | (free - known)
+    own = (program - setup - python_names(node)) | (free - known)
     unknown = not free <= known | own
     # A name the setup binds means the setup's object (a reference function the program may try
-    # to redefine); only names the program alone binds make an operand the program's to answer.
-    # Applied to the program's own function (``my_sort(xs)``), or touching nothing of the
-    # setup's, the whole operand is the program's answer.
-    if unknown or (free & own and (not free & setup or _root(node) in own)):
+    # to redefine), and a builtin or standard-library name means Python's (the program may
+    # patch ``builtins`` or ``math`` in its process): only the program's own calls run there.
+    # Applied to the program's own function (``my_sort(xs)``), the whole operand is its answer.
+    outside = free & known
+    if unknown or (free & own and (not outside or _root(node) in own)):
         plan.candidates.append(source)
         return ("cand", len(plan.candidates) - 1)
     if free & own:
-        # The setup's code applied to the program's answers (``checker(xs, my_sort(xs))``):
-        # the program's parts run in its process, the setup's outside it, on their values.
-        source = ast.unparse(_hoist(node, plan, own))
+        # The setup's or Python's code applied to the program's answers (``checker(xs,
+        # my_sort(xs))``, ``set(f(x))``, ``math.isclose(area(2), 12.566)``): the program's
+        # parts run in its process, the rest outside it, on their values.
+        try:
+            source = ast.unparse(_hoist(node, plan, own))
+        except UnsplittableTest:
+            if free & setup:
+                raise
+            # ``all(f(x) == y for x, y in pairs)``: Python's code only, around a program call
+            # that reads the comprehension's variable. It runs in the program's process, where
+            # the worker evaluates tests with the builtins as they were before the program.
+            plan.candidates.append(source)
+            return ("cand", len(plan.candidates) - 1)
     plan.references.append(source)
     plan.imports.update(name for name in free if name in _STDLIB and name not in setup)
     return ("ref", len(plan.references) - 1)

@@ -109,6 +109,9 @@ def asserts_target(setup, program, exprs, start, auto_import=(), bindings=None):
     ``bindings``: per test, the candidate reports its reference expressions may read
     (``__reasonlab_c(j)``); given only to the reference worker, which runs no program."""
     def run():
+        # Tests are evaluated with the builtins as they were before the program ran: a program
+        # that patches ``builtins.all`` changes its own code, not the test's.
+        pristine = dict(vars(builtins))
         # Not "__main__": like the usual MBPP/HumanEval harnesses, a program's
         # ``if __name__ == "__main__":`` demo (often reading stdin) does not run under tests.
         ns = {"__name__": "solution", "__builtins__": builtins}
@@ -139,7 +142,8 @@ def asserts_target(setup, program, exprs, start, auto_import=(), bindings=None):
                     bindings[index] if index < len(bindings) else None)
             for source in exprs[index]:
                 try:
-                    value = eval(compile(source, f"<test {index}>", "eval"), ns)
+                    scope = {**ns, "__builtins__": pristine}
+                    value = eval(compile(source, f"<test {index}>", "eval"), scope)
                     values.append({"v": encode(value)})
                 except BaseException as exc:  # noqa: B036
                     values.append({"!": describe_exc(exc)})

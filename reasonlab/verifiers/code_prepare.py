@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from reasonlab.core.answer import after_thinking
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
-from reasonlab.core.verdict import Verdict, error, unparsable
+from reasonlab.core.verdict import Verdict, error, unparsable, wrong
 from reasonlab.sandbox import Job, Limits
-from reasonlab.sandbox.asserts import TestFormatError, TestPlan, plan_tests
+from reasonlab.sandbox.asserts import (
+    ProgramRebindsTestName,
+    TestFormatError,
+    TestPlan,
+    plan_tests,
+)
 from reasonlab.sandbox.checks import (
     CheckSpec,
     Record,
@@ -141,6 +146,8 @@ def prepare(item: Item, completion: str) -> _Prepared | Verdict:
         if spec.check is not None:
             return _Prepared(program, spec, None, None)
         plans = plan_tests(spec.tests, spec.setup, program)
+    except ProgramRebindsTestName as exc:
+        return wrong(item.id, program, str(exc))
     except (ConfigError, TestFormatError) as exc:
         return error(item.id, f"bad code item: {exc}", parsed=program)
     imports = sorted(set().union(*(p.imports for p in plans)))
