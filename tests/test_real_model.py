@@ -155,12 +155,27 @@ def test_a_missing_file_and_an_existing_out_folder(tmp_path, capsys):
     assert (taken / "keep.txt").read_text() == "mine"
 
 
-def test_a_broken_llama_gguf_is_one_line_and_leaves_no_folder_above_out(tmp_path, capsys):
-    """A file that declares a readable architecture but lacks what the reader needs breaks it in
-    ways other than ValueError; still one line, exit 2, and the folders --out would have needed
-    are not left behind."""
+def test_a_broken_llama_gguf_is_one_line(tmp_path, capsys):
+    """A file that declares a readable architecture but lacks what the reader needs: one line
+    (the reader's own warnings silenced), exit 2, nothing left behind."""
     path = tiny_gguf(tmp_path / "broken.gguf", "llama")
+    assert "broken.gguf" in refused([str(path)], capsys, tmp_path / "out")
+
+
+def test_a_failure_after_writing_began_leaves_no_folder_above_out(tmp_path, capsys,
+                                                                  monkeypatch):
+    """The import fails once it has written (here: while saving), with --out under folders
+    that did not exist: the staging folder and those parents are removed again."""
+    from reasonlab.core.errors import InputError
+    from reasonlab.models import gguf_import
+
+    def failing_save(model, tokenizer, path, staging):
+        staging.mkdir(parents=True)
+        (staging / "config.json").write_text("{}")
+        raise InputError("simulated failure while saving", field="--out")
+
+    monkeypatch.setattr(gguf_import, "_save", failing_save)
     out = tmp_path / "new" / "deeper" / "out"
-    err = refused([str(path)], capsys, out)
-    assert "broken.gguf" in err
-    assert not (tmp_path / "new").exists()
+    err = refused([NAME], capsys, out)
+    assert "simulated failure while saving" in err
+    assert not (tmp_path / "new").exists() and list(tmp_path.iterdir()) == []

@@ -228,10 +228,12 @@ def _convert(path: Path, staging: Path, progress: bool) -> int:
             tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
             model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                          dtype="float32")
+        except MemoryError:
+            raise                       # the machine's problem, not the file's
         except Exception as exc:  # noqa: BLE001  (one line, whatever the reader raised)
             raise InputError(f"transformers could not load it: {type(exc).__name__}: "
                              f"{exc}".splitlines()[0], file=str(path), field="SOURCE") from None
-    return _save(model, tokenizer, path, staging)
+        return _save(model, tokenizer, path, staging)   # its bars are silenced too
 
 
 def _save(model: Any, tokenizer: Any, path: Path, staging: Path) -> int:
