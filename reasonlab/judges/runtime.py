@@ -13,6 +13,14 @@ from reasonlab.judges.judge import JudgeSettings
 from reasonlab.judges.verifier import JudgeVerifier
 
 
+def recipe_judge(spec: Any, endpoint: str | None = None) -> JudgeVerifier:
+    """The judge verifier a recipe's ``judge`` block describes, on ``endpoint`` (None: the
+    judge verifier's own, ``REASONLAB_JUDGE`` or the items')."""
+    settings = JudgeSettings(mode="reference", template=spec.template,
+                             max_tokens=spec.max_tokens, see_reasoning=spec.see_reasoning)
+    return JudgeVerifier(endpoint, settings)
+
+
 class JudgeRuntime:
     """``verifier`` (a ``JudgeVerifier`` on the recipe's judge) while inside ``with``."""
 
@@ -38,9 +46,7 @@ class JudgeRuntime:
             endpoint = plan.spec
             print(f"reasonlab: judge served at {plan.base_url}", file=sys.stderr, flush=True)
         self.endpoint = endpoint
-        settings = JudgeSettings(mode="reference", template=spec.template,
-                                 max_tokens=spec.max_tokens, see_reasoning=spec.see_reasoning)
-        self.verifier = JudgeVerifier(endpoint, settings)
+        self.verifier = recipe_judge(spec, endpoint)
         return self
 
     def __exit__(self, *exc: object) -> None:

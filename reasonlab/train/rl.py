@@ -162,6 +162,13 @@ def build_rl_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
     mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out)
     curriculum = build_curriculum(recipe)
 
+    if recipe.rewards.judge and judge is None:
+        # Built without train_rl's JudgeRuntime (a caller of this function): the judge the
+        # recipe's block describes on its endpoint, or REASONLAB_JUDGE's; the alarm watches it.
+        from reasonlab.judges.runtime import recipe_judge
+
+        judge = recipe_judge(recipe.judge, recipe.judge.model)
+
     args = runfolder.build_args(GRPOConfig, recipe, {
         **runfolder.trl_kwargs(recipe, out, max_steps), "shuffle_dataset": False})
     scorer = RewardScorer(recipe.rewards, confidence=recipe.prompt.confidence,
@@ -187,12 +194,6 @@ def build_rl_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
     if recipe.rollouts:
         scorer.on_batch = RolloutWriter(out / "rollouts", scorer.weights(), gather=gather_object,
                                         is_main=trainer.accelerator.is_main_process)
-    if recipe.rewards.judge and judge is None:
-        # No judge.model: the `judge` verifier's own endpoint (REASONLAB_JUDGE, or the items'
-        # meta.verify) rewards the run, and is what the alarm must watch.
-        from reasonlab.verifiers import get_verifier
-
-        judge = get_verifier("judge")
     if suite is not None and recipe.eval.every and recipe.rewards.judge:
         from reasonlab.train.judge_eval import JudgeInLoopEval
 
