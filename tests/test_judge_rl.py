@@ -207,6 +207,8 @@ def test_without_judge_model_the_endpoint_judges_with_the_blocks_settings(monkey
     ("rl-tiny-judge", "judge.style=direct", "judge training"),
     ("rl-tiny-judge", "judge.serve=true", "set judge.model"),
     ("rl-tiny", "judge.alarm.window=3", "would ignore it"),           # no judge reward
+    ("judge-tiny", "judge.alarm.window=3", "judge training would ignore"),
+    ("judge-tiny", "judge.serve=true", "judge training would ignore"),
 ])
 def test_judge_fields_that_would_be_ignored_or_break_the_alarm_are_refused(config, override,
                                                                            message):

@@ -235,7 +235,9 @@ def test_confidence_from_reaches_the_stated_confidence_of_each_style(tmp_path):
 
 @pytest.mark.parametrize("override", ["rollouts=false", "curriculum.window=8",
                                       "rewards={correctness: 1.0}", "tasks[0].start_level=1",
-                                      "generation_backend=reasonlab"])
+                                      "generation_backend=reasonlab",
+                                      "tasks=[{name: addition, min_level: 1, max_level: 2, "
+                                      "start_level: 2}]"])
 @pytest.mark.parametrize("name", ["sft-smoke", "judge-smoke"])
 def test_rl_only_keys_are_refused_where_training_would_ignore_them(name, override):
     from reasonlab.core.errors import ConfigError

@@ -77,6 +77,10 @@ def check_judge(recipe: Recipe) -> None:
         if j.model is not None:
             raise fail("judge.model", "a judge recipe trains `model`; judge.model names the "
                                       "judge an RL recipe is rewarded by (remove it)")
+        for key in sorted(set(recipe.lines) | set(recipe.overrides)):
+            if key.startswith(("judge.alarm", "judge.serve")):
+                raise fail(key, "applies to the judge of an RL run; judge training would "
+                                "ignore it (remove it)")
         return
     if recipe.kind == "rl" and recipe.rewards.judge:
         if not recipe.eval.every or recipe.eval.suite is None:
