@@ -179,10 +179,11 @@ def check_rl_only_keys(recipe: Recipe, fail) -> None:
         if key.split(".")[0] in RL_ONLY_KEYS or key.endswith(".start_level"):
             raise fail(key, f"applies to RL recipes only; {recipe.kind} training would ignore "
                             "it (remove it)")
-    for index, task in enumerate(recipe.tasks):     # set inside a whole --set tasks=[...]
-        if task.start_level is not None:
-            raise fail(f"tasks[{index}].start_level", "applies to RL recipes only; "
-                       f"{recipe.kind} training would ignore it (remove it)")
+    # A start_level inside a whole ``--set tasks=[...]`` has no key of its own: read the flag.
+    tasks_flag = recipe.overrides.get("tasks", "")
+    if "start_level" in tasks_flag:
+        raise fail("tasks", f"start_level applies to RL recipes only; {recipe.kind} training "
+                            "would ignore it (remove it)")
 
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
