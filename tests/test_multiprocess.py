@@ -173,3 +173,22 @@ def test_processes_that_do_not_form_one_run_are_refused(tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env())
     assert done.returncode != 0
     assert "do not form one run" in done.stderr
+
+
+def test_the_fsdp_config_on_a_cpu_machine_runs_data_parallel(tmp_path):
+    """configs/accelerate/fsdp.yaml launched on a machine without GPUs, as docs/training.md
+    says: reasonlab's CPU default (trl.use_cpu) makes accelerate run the two processes as plain
+    data parallelism over gloo (FSDP is not applied), and they form one run."""
+    out = tmp_path / "rl"
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+               str(TESTS.parent / "configs" / "accelerate" / "fsdp.yaml"), "--num_processes", "2",
+               "--main_process_port", str(free_port()), str(PROBE), "train", "rl", "--config",
+               "smoke", "--out", str(out), "--no-progress", "--set", "max_steps=2",
+               "--set", "trl.bf16=false"]
+    done = run(command)
+    assert done.stdout.count("model saved to") == 1
+    ranks = [[json.loads(x) for x in (out / f"rank-{r}.jsonl").read_text().splitlines()]
+             for r in (0, 1)]
+    assert [x["step"] for x in ranks[0]] == [x["step"] for x in ranks[1]] == [1, 2]
+    lines = (out / "rollouts" / "step-000001.jsonl").read_text().splitlines()
+    assert len(lines) == 16     # both processes' completions: data parallel, one global batch
