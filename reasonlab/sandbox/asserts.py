@@ -16,14 +16,21 @@ every ``==`` is done here, so a lying ``__eq__`` or a patched harness earns noth
 from __future__ import annotations
 
 import ast
-import builtins
 import math
 import operator
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from reasonlab.sandbox import values
+from reasonlab.sandbox.names import (
+    BUILTIN_NAMES,
+    STDLIB,
+    ProgramRebindsTestName,
+    bound_names,
+    python_names,
+    rebound_names,
+    stub_names,
+)
 
 MAX_ITEMS = 1_000_000     # bound on what outside arithmetic may build (``[0] * n``)
 MAX_POW_BITS = 100_000
@@ -62,73 +69,6 @@ _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Lt
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
         ast.Pow: operator.pow}
-_STDLIB = set(getattr(sys, "stdlib_module_names", ())) or {"math", "collections", "itertools",
-                                                            "fractions", "decimal", "re"}
-
-
-def bound_names(source: str) -> set[str]:
-    """Every name ``source`` may bind (conservatively: anywhere, at any depth)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-    return names
-
-
-class ProgramRebindsTestName(Exception):
-    """The program rebinds a builtin or standard-library name a test reads (``sorted = ...``,
-    ``def set(...)``, ``import numpy as math``): the test would judge its answer with the
-    program's own ``sorted``. Such a program is judged wrong, without running it."""
-
-
-_BUILTIN_NAMES = set(dir(builtins))
-
-
-def python_names(node: ast.AST) -> set[str]:
-    """The names in ``node`` that mean Python's own objects: every builtin, and a standard
-    module where it is used as one (``math.isclose``; a function under test that happens to be
-    called ``copy`` or ``string`` is the program's)."""
-    modules = {sub.value.id for sub in ast.walk(node)
-               if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)}
-    return _BUILTIN_NAMES | (modules & _STDLIB)
-
-
-def rebound_names(source: str) -> set[str]:
-    """Names ``source`` binds to something else than Python's object of that name: by assignment,
-    ``def``/``class``, ``global``, or an import under that name of anything but the module
-    itself (``import math`` rebinds nothing; ``import numpy as math`` and ``from os import
-    open`` do)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-        elif isinstance(node, ast.Import):
-            names.update(alias.asname for alias in node.names
-                         if alias.asname and alias.asname != alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            names.update(alias.asname or alias.name for alias in node.names)
-    return names & (_BUILTIN_NAMES | _STDLIB)
-
-
 def parse_test(source: str) -> ast.expr:
     try:
         module = ast.parse(source)
@@ -137,24 +77,6 @@ def parse_test(source: str) -> ast.expr:
     if len(module.body) != 1 or not isinstance(module.body[0], ast.Assert):
         raise TestFormatError("must be exactly one assert statement")
     return module.body[0].test
-
-
-def stub_names(source: str) -> set[str]:
-    """Top-level functions of ``source`` with no body (docstring, ``pass``, ``...``, ``raise
-    NotImplementedError``): a prompt's signature for the program to fill in, not a reference."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-
-    def empty(stmt: ast.stmt) -> bool:
-        return (isinstance(stmt, ast.Pass)
-                or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-                or (isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt)))
-
-    return {node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and all(empty(stmt) for stmt in node.body)}
 
 
 def plan_tests(tests: list[str], setup: str, program: str) -> list[TestPlan]:
@@ -253,7 +175,7 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
         pass
     loads, stores = _names(node)
     free = loads - stores
-    known = _BUILTIN_NAMES | _STDLIB | setup
+    known = BUILTIN_NAMES | STDLIB | setup
     # Names only the program binds are the program's to answer; so is a name nobody binds in
     # syntax (``globals().update(my_sort=...)``, ``exec``): only the program can provide it.
     own = (program - setup - python_names(node)) | (free - known)
@@ -281,7 +203,7 @@ def _operand(node: ast.expr, plan: TestPlan, program: set[str], setup: set[str])
             plan.candidates.append(source)
             return ("cand", len(plan.candidates) - 1)
     plan.references.append(source)
-    plan.imports.update(name for name in free if name in _STDLIB and name not in setup)
+    plan.imports.update(name for name in free if name in STDLIB and name not in setup)
     return ("ref", len(plan.references) - 1)
 
 

@@ -13,17 +13,13 @@ from reasonlab.core.errors import ConfigError
 from reasonlab.core.item import Item
 from reasonlab.core.verdict import Verdict, error, unparsable, wrong
 from reasonlab.sandbox import Job, Limits
-from reasonlab.sandbox.asserts import (
-    ProgramRebindsTestName,
-    TestFormatError,
-    TestPlan,
-    plan_tests,
-)
+from reasonlab.sandbox.asserts import TestFormatError, TestPlan, plan_tests
 from reasonlab.sandbox.checks import (
     CheckSpec,
     Record,
     check_function,
 )
+from reasonlab.sandbox.names import ProgramRebindsTestName
 from reasonlab.verifiers.options import verify_options
 
 _FENCE = re.compile(r"```python[^\n`]*\n(.*?)```", re.DOTALL)
