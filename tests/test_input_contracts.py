@@ -291,7 +291,7 @@ def test_eval_table_shows_pass_and_maj_at_k_and_transfer_prints_tasks(tiny_model
     header, rows = lines[at], lines[at + 1:at + 4]
     assert header.split()[-2:] == ["pass@3", "maj@3"], header
     assert [r.split()[0] for r in rows] == ["addition", "multiplication", "overall"]
-    assert all(len(r.split()) == 11 for r in rows), rows  # ... flex%, fmt%, ..., pass@3, maj@3
+    assert all(len(r.split()) == 12 for r in rows), rows  # ... fmt%, n, distinct, ..., maj@3
     one = tmp_path / "one"
     assert main([*args, "--out", str(one)]) == 0
     assert "pass@" not in capsys.readouterr().err

@@ -13,8 +13,9 @@ STDLIB = set(getattr(sys, "stdlib_module_names", ())) or {"math", "collections",
                                                             "fractions", "decimal", "re"}
 
 
-def bound_names(source: str) -> set[str]:
-    """Every name ``source`` may bind (conservatively: anywhere, at any depth)."""
+def _bindings(source: str, imported) -> set[str]:
+    """Names ``source`` binds anywhere, at any depth (conservatively), counting of each import
+    alias what ``imported(alias, node)`` returns."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -25,12 +26,16 @@ def bound_names(source: str) -> set[str]:
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(n for alias in node.names if (n := imported(alias, node)))
     return names
+
+
+def bound_names(source: str) -> set[str]:
+    """Every name ``source`` may bind (conservatively: anywhere, at any depth)."""
+    return _bindings(source, lambda alias, _: (alias.asname or alias.name).split(".")[0])
 
 
 class ProgramRebindsTestName(Exception):
@@ -56,24 +61,14 @@ def rebound_names(source: str) -> set[str]:
     ``def``/``class``, ``global``, or an import under that name of anything but the module
     itself (``import math`` rebinds nothing; ``import numpy as math`` and ``from os import
     open`` do)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-        elif isinstance(node, ast.Import):
-            names.update(alias.asname for alias in node.names
-                         if alias.asname and alias.asname != alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            names.update(alias.asname or alias.name for alias in node.names)
-    return names & (BUILTIN_NAMES | STDLIB)
+
+    def renamed(alias: ast.alias, node: ast.AST) -> str | None:
+        if isinstance(node, ast.ImportFrom):
+            return alias.asname or alias.name
+        return alias.asname if alias.asname and alias.asname != alias.name.split(".")[0] \
+            else None
+
+    return _bindings(source, renamed) & (BUILTIN_NAMES | STDLIB)
 
 
 def stub_names(source: str) -> set[str]:
