@@ -193,8 +193,7 @@ _LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*|[A-Za-z][.):]\s*|\d+[.)]\s+)?[(\[
 _LIST_GAP = re.compile(r"^[\s,;]*$|\bor\b|\.\.\.|\u2026", re.IGNORECASE)
 # "x = 66, x = 67": one name given several values.
 _ASSIGNED = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*([-+]?\$?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*[-+*/])")
-_STATED = re.compile(r"\b(?:is|equals)\s+(" + r"[-+]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-                     r"(?:/\d+)?" + r")", re.IGNORECASE)
+_STATED = re.compile(r"\b(?:is|equals)\s+(" + _ANY_NUMBER.pattern + r")", re.IGNORECASE)
 # "The sum of 33 and 78 is 111.": a sentence that ends by stating one number.
 _STATED_LAST = re.compile(r"\b(?:is|equals)\s+(" + _ANY_NUMBER.pattern + r")\s*[.!]?\s*$",
                           re.IGNORECASE)

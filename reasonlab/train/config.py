@@ -174,7 +174,7 @@ RL_ONLY_KEYS = ("rewards", "curriculum", "rollouts", "generation_backend")
 
 
 def check_rl_only_keys(recipe: Recipe, fail) -> None:
-    given = sorted(set(recipe.lines) | set(recipe.overrides))
+    given = sorted(recipe.given_keys())
     for key in given:
         if key.split(".")[0] in RL_ONLY_KEYS or key.endswith(".start_level"):
             raise fail(key, f"applies to RL recipes only; {recipe.kind} training would ignore "

@@ -77,7 +77,7 @@ def check_judge(recipe: Recipe) -> None:
         if j.model is not None:
             raise fail("judge.model", "a judge recipe trains `model`; judge.model names the "
                                       "judge an RL recipe is rewarded by (remove it)")
-        for key in sorted(set(recipe.lines) | set(recipe.overrides)):
+        for key in sorted(recipe.given_keys()):
             if key.startswith(("judge.alarm", "judge.serve")):
                 raise fail(key, "applies to the judge of an RL run; judge training would "
                                 "ignore it (remove it)")
@@ -95,7 +95,7 @@ def check_judge(recipe: Recipe) -> None:
         for name in ("rise", "fall", "widen", "gap"):
             if getattr(a, name) is not None and not 0 <= getattr(a, name) <= 1:
                 raise fail(f"judge.alarm.{name}", f"must be in 0..1, got {getattr(a, name)}")
-        given = set(recipe.lines) | set(recipe.overrides)
+        given = recipe.given_keys()
         for key in ("judge.style", "judge.data"):
             if key in given:
                 raise fail(key, "applies to judge training (kind: judge); an RL recipe would "
@@ -119,7 +119,7 @@ def check_judge(recipe: Recipe) -> None:
     if j.model is not None:
         raise fail("judge.model", "only an RL recipe with rewards.judge > 0 uses a judge model "
                                   "(set rewards.judge or remove the field)")
-    stray = sorted(k for k in set(recipe.lines) | set(recipe.overrides)
+    stray = sorted(k for k in recipe.given_keys()
                    if k == "judge" or k.startswith("judge."))
     if stray:
         raise fail(stray[0], "only an RL recipe with rewards.judge > 0 (or a judge recipe) "

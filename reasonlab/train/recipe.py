@@ -102,6 +102,10 @@ class Recipe:
     # the recipe is validated, recorded in config.yaml under hold_out.
     hold_out: list = field(default_factory=list, repr=False)
 
+    def given_keys(self) -> set[str]:
+        """The fields the recipe's file or a ``--set`` gave (not those left at a default)."""
+        return set(self.lines) | set(self.overrides)
+
     def fail(self, where: str, message: str) -> ConfigError:
         return recipe_locator(self.source, self.lines, self.overrides)(where, message)
 
