@@ -43,9 +43,13 @@ from reasonlab.demo import (
 COLD_START, RL_RECIPE = "sft-smollm2", "rl-smollm2"
 TRAINED_TASKS = ["addition"]
 RL_LEVELS = (2, 3)                  # rl-smollm2's levels, and the eval's for the trained task
+# A sibling of the trained task RL never trains: sums of 2-3 numbers of 1-2 digits, some
+# subtracted (reasoning-gym's chain_sum at its level 2), in another wording.
+NEAR = {"gym:chain_sum": 2}
 UNSEEN_TASKS = ["multiplication", "linear_equation", "counting", "sorting"]   # never trained
-GROUPS = {"rl_trained": TRAINED_TASKS, "never_trained": UNSEEN_TASKS}
-GROUP_LABELS = {"rl_trained": "RL-trained", "never_trained": "never trained"}
+GROUPS = {"rl_trained": TRAINED_TASKS, "near": list(NEAR), "never_trained": UNSEEN_TASKS}
+GROUP_LABELS = {"rl_trained": "RL-trained", "near": "near, never trained",
+                "never_trained": "far, never trained"}
 TASK_CONFIG = {"addition": {"restate": False}}
 STAGES = 6
 
@@ -56,11 +60,14 @@ class Size:
     habit_steps: int
     rl_steps: int
     items: int          # eval items per RL level of the trained task (distinct prompts)
-    held_items: int     # eval items per never-trained family
+    held_items: int     # eval items per never-trained far family
+    near_items: int     # eval items per near family (distinct prompts)
 
 
-SIZES = {"default": Size(skill_steps=32, habit_steps=30, rl_steps=12, items=120, held_items=32),
-         "fast": Size(skill_steps=16, habit_steps=10, rl_steps=4, items=32, held_items=8)}
+SIZES = {"default": Size(skill_steps=32, habit_steps=30, rl_steps=30, items=120, held_items=32,
+                         near_items=64),
+         "fast": Size(skill_steps=16, habit_steps=10, rl_steps=4, items=32, held_items=8,
+                      near_items=8)}
 
 
 def real_suite(size: Size, seed: int) -> dict[str, Any]:
@@ -75,6 +82,8 @@ def real_suite(size: Size, seed: int) -> dict[str, Any]:
         "template": "default", "confidence": False,
         "tasks": [{"task": name, "difficulties": list(RL_LEVELS),
                    "config": TASK_CONFIG.get(name, {})} for name in TRAINED_TASKS]
+        + [{"task": name, "difficulties": [level], "items": size.near_items}
+           for name, level in NEAR.items()]
         + [{"task": name, "difficulties": [1], "items": size.held_items}
            for name in UNSEEN_TASKS],
     }
@@ -156,7 +165,8 @@ def run_real_demo(model: str, out: str | Path = "runs/demo-real", fast: bool = F
     runs = {"pretrained": pretrained, "skill": skill, "base": base, "rl": rl}
     demo = {"kind": "real-model", "model": imported["source"], "model_folder": "model",
             "groups": GROUPS, "group_labels": GROUP_LABELS, "trained_tasks": TRAINED_TASKS,
-            "unseen_tasks": UNSEEN_TASKS, "held_out_tasks": UNSEEN_TASKS,
+            "unseen_tasks": list(NEAR) + UNSEEN_TASKS,
+            "held_out_tasks": list(NEAR) + UNSEEN_TASKS, "near_tasks": list(NEAR),
             "rl_levels": list(RL_LEVELS), "seed": seed, "fast": fast,
             "steps": {"skill": size.skill_steps, "habit": size.habit_steps,
                       "rl": size.rl_steps},

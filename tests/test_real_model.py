@@ -90,9 +90,44 @@ def test_rl_smoke_on_the_real_model(smol_dir, tmp_path):
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in steps if "loss" in r] == [1, 2]
     assert yaml.safe_load((out / "config.yaml").read_text())["prompt"]["chat"] is True
-    rollouts = [json.loads(line) for line in (out / "rollouts" / "step-000001.jsonl").open()]
-    assert len(rollouts) == 4 and all(r["completion"].strip() for r in rollouts)
+    for step in (1, 2):
+        path = out / "rollouts" / f"step-{step:06d}.jsonl"
+        rollouts = [json.loads(line) for line in path.open()]
+        assert len(rollouts) == 4 and all(r["completion"].strip() for r in rollouts)
+        # rl-smollm2's fixed shares: levels 2 and 3 in every batch, one prompt each here.
+        assert sorted({r["id"]: r["difficulty"] for r in rollouts}.values()) == [2, 3]
     assert (out / "final" / "model.safetensors").is_file()
+
+
+def test_own_direct_trains_on_the_pretrained_models_own_answers(smol_dir, tmp_path):
+    """sft-smollm2's habit style on the real model: its answers, sampled once through its chat
+    template, read flexibly and written in the strict format, with their accuracy recorded."""
+    from reasonlab.core.answer import flexible_answer
+    from reasonlab.tasks.base import direct_completion
+
+    out = tmp_path / "sft"
+    done = subprocess.run(
+        [sys.executable, "-m", "reasonlab", "train", "sft", "--config", "sft-smollm2", "--out",
+         str(out), "--set", f"model={smol_dir}", "--set",
+         "phases=[{name: habit, max_steps: 1, styles: {own_direct: 1.0}}]",
+         "--set", "trl.per_device_train_batch_size=3", "--set", "checkpoint.every=100"],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    phase = out / "phases" / "habit"
+    records = [json.loads(line) for line in (phase / "own_answers.jsonl").open()]
+    assert len(records) >= 3 and len({r["id"] for r in records}) == len(records)
+    for record in records:
+        got = flexible_answer(record["completion"], number=True)
+        assert record["answer"] == (got.text if got.ok else None)
+    readable = [r for r in records if r["answer"] is not None]
+    info = json.loads((out / "final" / "reasonlab_train.json").read_text())
+    stats = info["phases"][0]["own_answers"]
+    assert stats["trained"] == 3 and stats["sampled"] == len(records)
+    assert stats["model"] == str(smol_dir)
+    used = readable[:3]             # the phase's examples, in the order they were drawn
+    assert stats["accuracy"] == sum(r["correct"] for r in used) / 3
+    assert "own_direct trains on 3 of the model's own answers" in done.stdout + done.stderr
+    assert direct_completion(used[0]["answer"]).startswith("<think>\n</think>\n<answer>")
 
 
 # -- bad input: one line, exit 2, nothing left behind -----------------------------------------

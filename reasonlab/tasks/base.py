@@ -43,7 +43,9 @@ def direct_completion(answer: str) -> str:
 
 
 # Styles every task with teacher traces supports; a family may add its own (``styles``).
-FULL, DIRECT = "full", "direct"
+# ``own_direct`` is ``direct`` with the answer the model being trained gives itself, sampled by
+# SFT before it trains (train/own_answers.py): it has no teacher text of its own.
+FULL, DIRECT, OWN_DIRECT = "full", "direct", "own_direct"
 
 
 class Task(ABC):
@@ -104,7 +106,7 @@ class Task(ABC):
     # Reasoning styles of a teacher completion: ``full`` is the teacher trace, ``direct`` the
     # answer with empty thinking. SFT mixes them (a recipe's ``styles``) so that RL has
     # behaviours to select from.
-    styles: ClassVar[tuple[str, ...]] = (FULL, DIRECT)
+    styles: ClassVar[tuple[str, ...]] = (FULL, DIRECT, OWN_DIRECT)
 
     def styled_teacher(self, item: Item, style: str) -> str | None:
         """The teacher completion of ``item`` in ``style``; None when the item has none (no
@@ -113,6 +115,10 @@ class Task(ABC):
             return item.teacher
         if style == DIRECT:
             return None if item.answer is None else direct_completion(item.answer)
+        if style == OWN_DIRECT:
+            raise ConfigError("the own_direct style writes the model's own answers, which only "
+                              "SFT samples (train/own_answers.py); it has no teacher text",
+                              field="styles")
         raise ConfigError(f"task {self.name!r} has no reasoning style {style!r}; its styles: "
                           f"{', '.join(self.styles)}", field="styles")
 

@@ -30,6 +30,7 @@ trl: {learning_rate: 1.0e-5, num_generations: 8, beta: 0.0, loss_type: dapo}
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,32 @@ def check_rl_only_keys(recipe: Recipe, fail) -> None:
         raise fail("tasks", f"start_level applies to RL recipes only; {recipe.kind} training "
                             "would ignore it (remove it)")
 
+
+def check_level_shares(recipe: Recipe, spec: TaskSpec, where: str) -> None:
+    """``levels: {2: 0.5, 3: 0.5}``: levels of the task's range mapped to shares, in an RL
+    recipe whose curriculum is off (the shares replace it)."""
+    fail, field = recipe.fail, f"{where}.levels"
+    if recipe.kind != "rl":
+        raise fail(field, f"level shares apply to RL recipes only; {recipe.kind} training "
+                          "draws every level of min_level..max_level uniformly (remove it)")
+    if recipe.curriculum.enabled:
+        raise fail(field, "fixed level shares replace the curriculum; set curriculum.enabled: "
+                          "false (or drop levels to let the curriculum choose)")
+    if not isinstance(spec.levels, dict) or not spec.levels:
+        raise fail(field, f"must map levels to shares, e.g. {{2: 0.5, 3: 0.5}}; got "
+                          f"{spec.levels!r}")
+    for level, share in spec.levels.items():
+        if not isinstance(level, int) or isinstance(level, bool) \
+                or not spec.min_level <= level <= spec.max_level:
+            raise fail(f"{field}.{level}", f"must be a level within min_level..max_level "
+                       f"({spec.min_level}..{spec.max_level}), got {level!r}")
+        if not isinstance(share, (int, float)) or isinstance(share, bool) \
+                or not math.isfinite(share) or share < 0:
+            raise fail(f"{field}.{level}", f"must be a share >= 0, got {share!r}")
+    if not sum(spec.levels.values()) > 0:
+        raise fail(field, f"needs a positive share somewhere, got {spec.levels!r}")
+
+
 def validate(recipe: Recipe) -> None:
     """Cross-field checks; each error says how to fix the combination."""
     from reasonlab.tasks import entry_field, get_task
@@ -237,6 +264,8 @@ def validate(recipe: Recipe) -> None:
                        f"({spec.min_level}..{spec.max_level}), got {spec.start_level}")
         if spec.weight <= 0:
             raise fail(f"{where}.weight", f"must be > 0, got {spec.weight}")
+        if spec.levels is not None:
+            check_level_shares(recipe, spec, where)
     from reasonlab.core.prompting import resolve_template
 
     try:

@@ -21,6 +21,8 @@ from typing import Any
 from reasonlab.core.errors import ConfigError
 from reasonlab.core.prompting import build_prompt
 from reasonlab.tasks import Item, Task, get_task
+from reasonlab.tasks.base import direct_completion
+from reasonlab.train.own_answers import OWN_DIRECT, OwnAnswers
 from reasonlab.train.recipe import PromptSpec, TaskSpec
 
 # Different slots probe different item indices on a collision with a held-out prompt. With the
@@ -28,6 +30,8 @@ from reasonlab.train.recipe import PromptSpec, TaskSpec
 # run would meet it); 4096 make it nil, and a draw stops at its first free prompt.
 _PROBE_STRIDE = 1_000_003
 _MAX_PROBES = 4096
+# Rounds of drawing further slots in place of own_direct items whose answer could not be read.
+_MAX_OWN_ROUNDS = 8
 
 
 class TaskMix:
@@ -43,11 +47,15 @@ class TaskMix:
         self.held_out = set(held_out)
         self.drawn = 0   # slots materialized so far (recorded in checkpoints for inspection)
 
+    def spec_of(self, slot: int) -> TaskSpec:
+        """The task ``slot`` draws from, by weight."""
+        rng = random.Random(f"mix|{self.seed}|{slot}")
+        return rng.choices(self.specs, weights=self.weights)[0] if len(self.specs) > 1 \
+            else self.specs[0]
+
     def draw(self, slot: int, level_of: Callable[[str], int]) -> Item:
         """The item for ``slot`` at the level ``level_of(task)`` returns."""
-        rng = random.Random(f"mix|{self.seed}|{slot}")
-        spec = rng.choices(self.specs, weights=self.weights)[0] if len(self.specs) > 1 \
-            else self.specs[0]
+        spec = self.spec_of(slot)
         task = self.tasks[spec.name]
         level = level_of(spec.name)
         item = task.item(slot, level, self.seed)
@@ -60,6 +68,21 @@ class TaskMix:
         raise ConfigError(f"task {spec.name!r} level {level}: {_MAX_PROBES} draws in a row were "
                           "held-out evaluation prompts; the level's prompts are mostly held out",
                           field="tasks")
+
+    def fixed_levels(self, slots: list[int]) -> dict[int, int]:
+        """The level of each slot of one generation batch whose task has fixed level shares:
+        each such task's slots in the batch hold its levels in their shares (``level_plan``)."""
+        by_task: dict[str, list[int]] = {}
+        for slot in slots:
+            spec = self.spec_of(slot)
+            if spec.levels:
+                by_task.setdefault(spec.name, []).append(slot)
+        out: dict[int, int] = {}
+        shares = {s.name: s.levels for s in self.specs if s.levels}
+        for name, mine in by_task.items():
+            plan = level_plan(shares[name], len(mine), f"levels|{self.seed}|{name}|{mine[0]}")
+            out.update(zip(mine, plan, strict=True))
+        return out
 
     def text(self, item: Item) -> str:
         """The prompt the policy sees (the same template the evaluation uses)."""
@@ -76,51 +99,99 @@ class TaskMix:
         """Turn TRL rows ``{"slot": s, "prompt": ""}`` into rows with the item's prompt and the
         item itself (a dict) for the reward functions. Rows of one slot get the same item."""
         cache: dict[int, Item] = {}
+        fixed = self.fixed_levels(list(dict.fromkeys(int(row["slot"]) for row in rows)))
         out = []
         for row in rows:
             slot = int(row["slot"])
             if slot not in cache:
-                cache[slot] = self.draw(slot, level_of)
+                level = fixed.get(slot)
+                cache[slot] = self.draw(slot, level_of if level is None
+                                        else (lambda _name, level=level: level))
                 self.drawn += 1
             item = cache[slot]
             out.append({**row, "prompt": self.policy_prompt(item), "item": item.to_dict()})
         return out
 
     def sft_rows(self, count: int, styles: dict[str, float] | None = None,
-                 start: int = 0, stated: dict[str, Any] | None = None
-                 ) -> list[dict[str, str]]:
+                 start: int = 0, stated: dict[str, Any] | None = None,
+                 own: OwnAnswers | None = None) -> list[dict[str, str]]:
         """``count`` prompt/completion pairs from slots ``start``, ``start + 1``, …, levels
         uniform over each task's range (SFT has no curriculum: it warm-starts on every level at
         once). Each item's reasoning style is drawn by weight from ``styles`` (default: the
-        ``full`` teacher trace), deterministically per item, and recorded as ``style``."""
+        ``full`` teacher trace), deterministically per item, and recorded as ``style``.
+        ``own_direct`` items take the answer ``own`` (the model's own, ``own_answers.py``) gives;
+        one whose answer cannot be read is left out and the next slot drawn in its place."""
         styles = styles or {"full": 1.0}
         names = [name for name, weight in styles.items() if weight > 0]
         weights = [styles[name] for name in names]
-        rows = []
+        if OWN_DIRECT in names and own is None:
+            raise ValueError("the own_direct style needs the model's own answers (own=)")
+        planned: list[tuple[Item, str]] = []
+        slot, rounds = start, 0
+        while len(planned) < count:
+            rounds += 1
+            if rounds > _MAX_OWN_ROUNDS:
+                raise ConfigError(f"the model's own answers could not be read for most "
+                                  f"own_direct items ({len(planned)} of {count} examples after "
+                                  f"{_MAX_OWN_ROUNDS} rounds of sampling); see "
+                                  f"{own.path if own else 'own_answers.jsonl'}", field="styles")
+            batch = []
+            need = count - len(planned)
+            for index in range(slot, slot + need):
+                item = self._sft_item(index)
+                style = names[0] if len(names) == 1 else \
+                    random.Random(f"style|{self.seed}|{item.id}").choices(names, weights)[0]
+                batch.append((item, style))
+            slot += need
+            mine = [item for item, style in batch if style == OWN_DIRECT]
+            answers = own.answers(mine, [self.text(item) for item in mine]) if mine else {}
+            planned += [(item, style) for item, style in batch
+                        if style != OWN_DIRECT or answers[item.id] is not None]
+        if own is not None:
+            own.write_stats([item.id for item, style in planned if style == OWN_DIRECT])
+        return [self._sft_row(item, style, stated, own) for item, style in planned]
+
+    def _sft_item(self, slot: int) -> Item:
+        rng = random.Random(f"sft-level|{self.seed}|{slot}")
         spec_by_name = {s.name: s for s in self.specs}
-        for slot in range(start, start + count):
-            rng = random.Random(f"sft-level|{self.seed}|{slot}")
 
-            def level_of(name: str, rng: random.Random = rng) -> int:
-                spec = spec_by_name[name]
-                return rng.randint(spec.min_level, spec.max_level)
+        def level_of(name: str) -> int:
+            spec = spec_by_name[name]
+            return rng.randint(spec.min_level, spec.max_level)
 
-            item = self.draw(slot, level_of)
-            style = names[0] if len(names) == 1 else \
-                random.Random(f"style|{self.seed}|{item.id}").choices(names, weights)[0]
+        return self.draw(slot, level_of)
+
+    def _sft_row(self, item: Item, style: str, stated: dict[str, Any] | None,
+                 own: OwnAnswers | None) -> dict[str, Any]:
+        if style == OWN_DIRECT:
+            text = direct_completion(own.records[item.id]["answer"])
+        else:
             text = self.tasks[item.task].styled_teacher(item, style)
-            if not text:
-                raise ValueError(f"task {item.task!r} gives no {style!r} teacher completion "
-                                 f"for item {item.id}; SFT needs one")
-            confidence = confidence_of(stated, style, item) if stated else 1.0
-            completion = teacher_completion(text, self.prompt.confidence, confidence)
-            if self.prompt.chat is True:
-                rows.append({"prompt": self.policy_prompt(item), "id": item.id, "style": style,
-                             "completion": [{"role": "assistant", "content": completion}]})
-            else:
-                rows.append({"prompt": self.text(item), "completion": completion, "id": item.id,
-                             "style": style})
-        return rows
+        if not text:
+            raise ValueError(f"task {item.task!r} gives no {style!r} teacher completion "
+                             f"for item {item.id}; SFT needs one")
+        confidence = confidence_of(stated, style, item) if stated else 1.0
+        completion = teacher_completion(text, self.prompt.confidence, confidence)
+        if self.prompt.chat is True:
+            return {"prompt": self.policy_prompt(item), "id": item.id, "style": style,
+                    "completion": [{"role": "assistant", "content": completion}]}
+        return {"prompt": self.text(item), "completion": completion, "id": item.id,
+                "style": style}
+
+
+def level_plan(shares: dict[int, float], count: int, key: str) -> list[int]:
+    """``count`` levels holding each level of ``shares`` in its share: the floor of each
+    level's quota, and the remaining places to the largest remainders (ties drawn by ``key``,
+    so that no level is always the one left short)."""
+    total = sum(shares.values())
+    levels = sorted(level for level, share in shares.items() if share > 0)
+    quota = {level: count * shares[level] / total for level in levels}
+    counts = {level: int(quota[level]) for level in levels}
+    tie = random.Random(key)
+    order = sorted(levels, key=lambda level: (-(quota[level] - counts[level]), tie.random()))
+    for level in order[:count - sum(counts.values())]:
+        counts[level] += 1
+    return [level for level in levels for _ in range(counts[level])]
 
 
 # Draws per task and level the hold-out check looks at, and the most of them that may be

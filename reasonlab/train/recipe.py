@@ -24,6 +24,9 @@ class TaskSpec:
     min_level: int | None = None      # default: the task's lowest difficulty
     max_level: int | None = None      # default: the task's highest difficulty
     start_level: int | None = None    # default: min_level
+    # RL with the curriculum off: fixed shares of levels in every generation batch
+    # ({2: 0.5, 3: 0.5}), so that RL cannot narrow the trace to one level (data.py, level_plan).
+    levels: dict | None = None
     config: dict = field(default_factory=dict)
 
 

@@ -149,8 +149,8 @@ class RewardScorer:
                      if not m]
             for task, difficulty, score in self.gather(local):
                 # Samples drawn before a level change in this batch say nothing of the new level.
-                if difficulty == self.curriculum.level(task):
-                    self.curriculum.record(task, score, step)
+                if self.curriculum.tracks(task, difficulty):
+                    self.curriculum.record_at(task, difficulty, score, step)
             if log_metric is not None:
                 for name, value in self.curriculum.metrics().items():
                     log_metric(name, value)

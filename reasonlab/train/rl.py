@@ -108,7 +108,10 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
 
 def build_curriculum(recipe: Recipe) -> Curriculum:
     c = recipe.curriculum
-    ranges = {t.name: LevelRange(t.min_level, t.max_level, t.start_level) for t in recipe.tasks}
+    ranges = {t.name: LevelRange(t.min_level, t.max_level, t.start_level,
+                                 {int(k): float(v) for k, v in t.levels.items()}
+                                 if t.levels else None)
+              for t in recipe.tasks}
     return Curriculum(ranges, window=c.window, promote_at=c.promote_at, demote_at=c.demote_at,
                       enabled=c.enabled)
 

@@ -26,6 +26,8 @@ from reasonlab.train import runfolder
 from reasonlab.train.checkpoint import AtomicCheckpointMixin
 from reasonlab.train.data import TaskMix
 from reasonlab.train.eval_callback import InLoopEval, held_out_suite
+from reasonlab.train.own_answers import OWN_DIRECT, OwnAnswers
+from reasonlab.train.own_answers import STATS_FILE as OWN_STATS
 from reasonlab.train.recipe import Recipe
 
 PHASES = "phases"
@@ -44,27 +46,39 @@ class ReasonlabSFTTrainer(AtomicCheckpointMixin, SFTTrainer):
         return {"data": self.data_info}
 
 
-def sft_dataset(recipe: Recipe, held_out: set[str] | None = None, start: int = 0):
+def sft_dataset(recipe: Recipe, held_out: set[str] | None = None, start: int = 0,
+                own: OwnAnswers | None = None):
+    """The phase's examples; ``own``: where ``own_direct`` items get the model's own answers."""
     from datasets import Dataset
 
     from reasonlab.core.summary import read_summary
 
     mix = TaskMix(recipe.tasks, recipe.prompt, seed=recipe.seed, held_out=held_out or ())
     stated = {style: read_summary(folder) for style, folder in recipe.confidence_from.items()}
-    rows = mix.sft_rows(recipe.sft_items, recipe.styles, start=start, stated=stated)
+    rows = mix.sft_rows(recipe.sft_items, recipe.styles, start=start, stated=stated, own=own)
     return Dataset.from_list(rows)
 
 
+def own_answers_for(recipe: Recipe, out: Path, answerer: str) -> OwnAnswers | None:
+    """The store of the model's own answers when the recipe draws ``own_direct`` items."""
+    if not recipe.styles.get(OWN_DIRECT):
+        return None
+    return OwnAnswers(answerer, out, chat=recipe.prompt.chat is True)
+
+
 def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
-                      callbacks: list[Any] | None = None,
-                      start: int = 0) -> ReasonlabSFTTrainer:
+                      callbacks: list[Any] | None = None, start: int = 0,
+                      answerer: str | None = None) -> ReasonlabSFTTrainer:
+    """``answerer``: the model whose own answers ``own_direct`` items train on (default: the
+    model this run starts from)."""
     suite, held_out = held_out_suite(recipe)
     if recipe.trl.get("completion_only_loss") is False:
         raise recipe.fail("trl.completion_only_loss", "SFT here trains on the completion only; "
                           "remove this setting")
     args = runfolder.build_args(SFTConfig, recipe, {
         **runfolder.trl_kwargs(recipe, out, max_steps), "completion_only_loss": True})
-    dataset = sft_dataset(recipe, held_out, start)
+    own = own_answers_for(recipe, out, answerer or model)
+    dataset = sft_dataset(recipe, held_out, start, own)
     trainer = ReasonlabSFTTrainer(
         model=model, args=args, train_dataset=dataset,
         callbacks=[runfolder.MetricsLog(out / runfolder.METRICS), *(callbacks or [])],
@@ -84,9 +98,10 @@ def build_sft_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
 
 def train_sft(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
               resume: bool = False, callbacks: list[Any] | None = None,
-              start: int = 0, announce: bool = True) -> Path:
+              start: int = 0, announce: bool = True, answerer: str | None = None) -> Path:
     """Run (or resume) SFT; returns DIR/final. A recipe with ``phases`` runs them in order
-    (``train_phases``). ``announce``: the user asked for the resume (see ``train_rl``)."""
+    (``train_phases``). ``announce``: the user asked for the resume (see ``train_rl``);
+    ``answerer``: the model that gives ``own_direct`` answers (default: the one trained)."""
     out = runfolder.check_out(out)
     if recipe.phases:
         if max_steps is not None:
@@ -102,7 +117,7 @@ def train_sft(recipe: Recipe, out: str | Path, *, max_steps: int | None = None,
         return done
     out, checkpoint = runfolder.prepare(recipe, out, resume=resume, asked=announce)
     model = runfolder.model_path(recipe, out)
-    trainer = build_sft_trainer(recipe, out, model, max_steps, callbacks, start)
+    trainer = build_sft_trainer(recipe, out, model, max_steps, callbacks, start, answerer)
     if checkpoint is not None:
         print(f"reasonlab: resuming from {checkpoint}")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
@@ -157,19 +172,23 @@ def train_phases(recipe: Recipe, out: str | Path, *, resume: bool = False,
     state = runfolder.process_state()
     runfolder.record_recipe(recipe, out, resume=resume, write=state.is_main_process)
     state.wait_for_everyone()
-    model, phases_done = recipe.model, []
+    model, phases_done, answerer = recipe.model, [], None
     for phase, (sub, start) in zip(recipe.phases, phase_recipes(recipe), strict=True):
         folder = phase_folder(out, phase.name)
         sub.model = model
+        # own_direct answers are the cold-started model's, before any phase trained it.
+        answerer = answerer or runfolder.model_path(sub, folder)
         final = folder / runfolder.FINAL
         if not (final / "config.json").is_file():
             print(f"reasonlab: SFT phase {phase.name!r} ({sub.max_steps} steps, styles "
                   f"{sub.styles})", flush=True)
             final = train_sft(sub, folder, resume=True, callbacks=callbacks, start=start,
-                              announce=False)
+                              announce=False, answerer=answerer)
         model = str(final.resolve())
         phases_done.append({"name": phase.name, "steps": sub.max_steps, "styles": sub.styles,
-                     "items": sub.sft_items, "start": start, "folder": str(folder)})
+                            "items": sub.sft_items, "start": start, "folder": str(folder)})
+        if (folder / OWN_STATS).is_file():
+            phases_done[-1]["own_answers"] = json.loads((folder / OWN_STATS).read_text())
     if state.is_main_process:
         _copy_final(Path(model), out, {"kind": "sft", "recipe": recipe.source,
                                        "steps": total, "phases": phases_done}, recipe)

@@ -1,0 +1,122 @@
+"""The ``own_direct`` reasoning style: direct answers that are the model's own.
+
+The ``direct`` style writes the *teacher's* answer with empty thinking, so a habit phase built on
+it teaches the model to answer directly *and right*; on SmolLM2 that closed the gap RL could
+select (docs/training.md, "RL on a pretrained model"). ``own_direct`` writes, with empty
+thinking, the answer the model being cold-started gives itself: before the phase trains, that
+model (the recipe's ``model``, before any phase) answers each of the phase's ``own_direct``
+prompts once, greedily, through the same prompt form the training uses; the answer is read with
+the flexible extractor (``core.answer.flexible_answer``) and written in the strict format, right
+or wrong, as the model gave it. An item whose answer cannot be read is left out of the phase
+and the next slot is drawn in its place.
+
+The answers are stored in the run folder (``own_answers.jsonl``, one line per item) and read
+back on resume, so a resumed phase trains on exactly the data the first start sampled; their
+accuracy is recorded in ``own_answers.json`` and printed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reasonlab.core.item import Item
+from reasonlab.tasks.base import OWN_DIRECT
+
+__all__ = ["OWN_DIRECT", "OwnAnswers"]
+ANSWERS_FILE = "own_answers.jsonl"
+STATS_FILE = "own_answers.json"
+MAX_TOKENS = 192          # the demo's eval budget: room for the paragraph an instruct model writes
+
+
+class OwnAnswers:
+    """The model's own answers to items, sampled once and stored under ``folder``."""
+
+    def __init__(self, model: str, folder: Path, chat: bool):
+        self.model, self.folder, self.chat = model, Path(folder), chat
+        self.path = self.folder / ANSWERS_FILE
+        self.records: dict[str, dict[str, Any]] = {}
+        if self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    self.records[record["id"]] = record
+
+    def answers(self, items: list[Item], prompts: list[str]) -> dict[str, str | None]:
+        """Each item's answer (None when none could be read), sampling only the items not
+        stored yet."""
+        missing = [(item, prompt) for item, prompt in zip(items, prompts, strict=True)
+                   if item.id not in self.records]
+        if missing:
+            self._sample(missing)
+        return {item.id: self.records[item.id]["answer"] for item in items}
+
+    def _sample(self, missing: list[tuple[Item, str]]) -> None:
+        from reasonlab.core.answer import flexible_answer
+        from reasonlab.models import load_model
+        from reasonlab.models.base import SamplingParams
+        from reasonlab.tasks.base import direct_completion
+        from reasonlab.train.runfolder import process_state
+        from reasonlab.verifiers import verify_many
+        from reasonlab.verifiers.flexible import answer_is_number
+
+        print(f"reasonlab: sampling the model's own answers to {len(missing)} prompts "
+              f"({self.model}, greedy, {MAX_TOKENS} tokens)", flush=True)
+        model = load_model(self.model, batch_size=32, progress=True,
+                           chat_template="on" if self.chat else "off")
+        try:
+            params = SamplingParams(max_tokens=MAX_TOKENS, temperature=0.0)
+            generations = model.generate([prompt for _, prompt in missing], params)
+        finally:
+            model.close()
+        records = []
+        for (item, _), gen in zip(missing, generations, strict=True):
+            got = flexible_answer(gen.full_text, number=answer_is_number(item))
+            records.append({"id": item.id, "task": item.task, "difficulty": item.difficulty,
+                            "completion": gen.full_text, "error": gen.error,
+                            "answer": got.text if got.ok and not gen.error else None,
+                            "reason": None if got.ok else got.reason})
+        readable = [(item, r) for (item, _), r in zip(missing, records, strict=True)
+                    if r["answer"] is not None]
+        verdicts = verify_many([(item, direct_completion(r["answer"])) for item, r in readable])
+        for (_, record), verdict in zip(readable, verdicts, strict=True):
+            record["correct"] = verdict.status == "correct"
+        for record in records:
+            self.records[record["id"]] = record
+        if process_state().is_main_process:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as handle:
+                for record in records:
+                    handle.write(json.dumps(record) + "\n")
+
+    def stats(self, used: list[str]) -> dict[str, Any]:
+        """How right the answers the phase trains on are: overall and per task and level."""
+        rows = [self.records[i] for i in used]
+        cells: dict[str, dict[str, int]] = {}
+        for row in rows:
+            cell = cells.setdefault(f"{row['task']}/{row['difficulty']}", {"n": 0, "correct": 0})
+            cell["n"] += 1
+            cell["correct"] += bool(row.get("correct"))
+        sampled = len(self.records)
+        return {"model": self.model, "sampled": sampled,
+                "unreadable": sum(r["answer"] is None for r in self.records.values()),
+                "trained": len(rows),
+                "accuracy": (sum(bool(r.get("correct")) for r in rows) / len(rows))
+                if rows else None,
+                "by_cell": {key: {**c, "accuracy": c["correct"] / c["n"]}
+                            for key, c in sorted(cells.items())}}
+
+    def write_stats(self, used: list[str]) -> dict[str, Any]:
+        from reasonlab.train.runfolder import process_state
+
+        stats = self.stats(used)
+        if process_state().is_main_process:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n")
+        accuracy = stats["accuracy"]
+        print(f"reasonlab: own_direct trains on {stats['trained']} of the model's own answers, "
+              f"{'n/a' if accuracy is None else f'{100 * accuracy:.1f} %'} right "
+              f"({stats['unreadable']} of {stats['sampled']} sampled could not be read)",
+              flush=True)
+        return stats
