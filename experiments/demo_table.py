@@ -51,10 +51,38 @@ def stage_cell(block: dict) -> str:
             f"think {block['think_rate']:.2f}")
 
 
+def near_cell(demo: dict) -> str:
+    """The near families base → rl: a harder level of the trained task (its own suite) and the
+    sibling tasks of the main suite."""
+    parts = []
+    near = demo.get("near", {})
+    for name, g in near.get("gain", {}).items():
+        s = g["strict"]
+        parts.append(f"{name} level {near['levels'][name]}: {pct(s['base'])} → {pct(s['rl'])}"
+                     f" ({'n/a' if s['points'] is None else format(s['points'], '+.1f')})")
+    scores = demo["scores"]
+    for name in demo.get("groups", {}).get("near", []):
+        parts.append(f"{name}: {pct(scores['base'][name]['strict'])} → "
+                     f"{pct(scores['rl'][name]['strict'])}")
+    return "; ".join(parts) or "n/a"
+
+
+def narrowing_cell(demo: dict) -> str:
+    parts = []
+    for name, n in demo.get("narrowing", {}).items():
+        if n["points"] is None:
+            parts.append(f"{name}: n/a")
+        else:
+            parts.append(f"level {n['level']}: skill {pct(n['skill'])} → rl {pct(n['rl'])} "
+                         f"({n['points']:+.1f}, {'holds' if n['holds'] else 'narrowed'})")
+    return "; ".join(parts) or "n/a"
+
+
 def real_model_table(folders: list[Path]) -> None:
     print("| seed | wall | trained task | pretrained | skill (SFT, full traces) "
-          "| base (after habit) | rl | rl − base | never trained: strict base → rl |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| base (after habit) | rl | rl − base | level 3: skill → rl "
+          "| near: strict base → rl | far, never trained: strict base → rl |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     points = []
     for folder in folders:
         demo = json.loads((folder / "demo.json").read_text())
@@ -65,14 +93,15 @@ def real_model_table(folders: list[Path]) -> None:
             mark = "**" if g["meets_target"] else ""
             others = "; ".join(
                 f"{t}: {pct(scores['base'][t]['strict'])} → {pct(scores['rl'][t]['strict'])}"
-                for t in demo["unseen_tasks"])
+                for t in demo["unseen_tasks"] if t not in demo.get("groups", {}).get("near", []))
             print(f"| {demo['seed']} | {wall(demo)} | {name} (n = {g['n_rl']}, "
                   f"{demo['gain'][name]['n_distinct']} distinct) | "
                   f"{stage_cell(scores['pretrained'][name])} | "
                   f"{stage_cell(scores['skill'][name])} | "
                   f"{stage_cell(scores['base'][name])} | {stage_cell(scores['rl'][name])} | "
                   f"{mark}{g['points']:+.1f}{mark} points, intervals "
-                  f"{'disjoint' if g['intervals_disjoint'] else 'overlap'} | {others} |")
+                  f"{'disjoint' if g['intervals_disjoint'] else 'overlap'} | "
+                  f"{narrowing_cell(demo)} | {near_cell(demo)} | {others} |")
     print(f"\nStrict gain on the trained task across {len(points)} runs: {min(points):+.1f} to "
           f"{max(points):+.1f} points.")
 

@@ -11,7 +11,10 @@ transfer, report — and what RL changed on it, measured strictly and flexibly.
    model RL starts from);
 4. RL (``rl-smollm2``): GRPO on addition levels 2-3 with the strict verifier reward;
 5. evaluate the result (``rl``) on the RL-trained task and on families never trained, and
-   write the transfer, the gain check and ``report.html``.
+   write the transfer, the gain check and ``report.html``;
+6. evaluate every model on the near families RL never trains: a harder level of the trained
+   task (addition level 4), in a suite of its own (``near.yaml``, its own run folders under
+   ``near/``) so that the trained task's gain stays the gain on the levels RL trained.
 
 Every stage resumes: rerunning the same command continues an interrupted demo; a folder started
 with other settings is refused. The eval suite is written to ``OUT/suite.yaml`` and named in both
@@ -51,7 +54,11 @@ GROUPS = {"rl_trained": TRAINED_TASKS, "near": list(NEAR), "never_trained": UNSE
 GROUP_LABELS = {"rl_trained": "RL-trained", "near": "near, never trained",
                 "never_trained": "far, never trained"}
 TASK_CONFIG = {"addition": {"restate": False}}
-STAGES = 6
+NEAR_LEVELS = {"addition": 4}       # a harder level of the trained task, never trained
+STAGES = 7
+# Level 3 after RL may fall at most this far below the skill model's (the issue-25 check that
+# RL did not narrow the trace to the easier level).
+NARROWING_POINTS = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,20 @@ def real_suite(size: Size, seed: int) -> dict[str, Any]:
            for name, level in NEAR.items()]
         + [{"task": name, "difficulties": [1], "items": size.held_items}
            for name in UNSEEN_TASKS],
+    }
+
+
+def near_suite(size: Size, seed: int) -> dict[str, Any]:
+    """Harder levels of the trained task (``NEAR_LEVELS``), ``near_items`` distinct prompts
+    each; more tokens, since their traces are longer."""
+    return {
+        "name": "demo-real-near",
+        "description": "reasonlab real-model demo: harder levels of the RL-trained task, "
+                       "never trained",
+        "seed": 3000 + seed, "items": size.near_items, "samples": 1, "max_tokens": 256,
+        "template": "default", "confidence": False,
+        "tasks": [{"task": name, "difficulties": [level], "config": TASK_CONFIG.get(name, {})}
+                  for name, level in NEAR_LEVELS.items()],
     }
 
 
@@ -160,8 +181,21 @@ def run_real_demo(model: str, out: str | Path = "runs/demo-real", fast: bool = F
         train_rl(recipe, out / "rl-train", resume=True, announce=False)
     _done(start, timings, "rl")
 
-    start = _stage(6, "evaluate the RL-trained model (rl); transfer, gain check, report", STAGES)
+    start = _stage(6, "evaluate the RL-trained model (rl)", STAGES)
     rl = _evaluate(rl_final, suite, out / "rl")
+    _done(start, timings, "eval_rl")
+
+    start = _stage(7, "evaluate every model on a harder level of the trained task "
+                      f"({', '.join(f'{n} level {v}' for n, v in NEAR_LEVELS.items())}; "
+                      "never trained); transfer, gain check, report", STAGES)
+    near_file = out / "near.yaml"
+    near_file.write_text(yaml.safe_dump(near_suite(size, seed), sort_keys=False))
+    near = load_suite(str(near_file))
+    models = {"pretrained": Path(imported["folder"]),
+              "skill": phase_folder(out / "sft", sft_recipe.phases[0].name) / "final",
+              "base": sft_final, "rl": rl_final}
+    near_runs = {role: _evaluate(folder, near, out / "near" / role)
+                 for role, folder in models.items()}
     runs = {"pretrained": pretrained, "skill": skill, "base": base, "rl": rl}
     demo = {"kind": "real-model", "model": imported["source"], "model_folder": "model",
             "groups": GROUPS, "group_labels": GROUP_LABELS, "trained_tasks": TRAINED_TASKS,
@@ -179,18 +213,29 @@ def run_real_demo(model: str, out: str | Path = "runs/demo-real", fast: bool = F
             "gain": {name: gain_both(base, rl, name) for name in TRAINED_TASKS},
             "scores": {role: scores(s) for role, s in runs.items()},
             "transfer": transfer(base, rl, trained_tasks=TRAINED_TASKS),
+            "near": {"suite": "near.yaml", "levels": NEAR_LEVELS,
+                     "runs": {role: f"near/{role}" for role in near_runs},
+                     "scores": {role: scores(s) for role, s in near_runs.items()},
+                     "gain": {name: gain_both(near_runs["base"], near_runs["rl"], name)
+                              for name in NEAR_LEVELS}},
+            "narrowing": {name: narrowing(skill, rl, name) for name in TRAINED_TASKS},
             "report": "report.html"}
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
     write_report(out, out=out)
-    _done(start, timings, "eval_rl_report")
+    _done(start, timings, "eval_near_report")
     demo["stage_s"] = timings
     demo["wall_s"] = round(time.perf_counter() - begin, 1)
     (out / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
 
     print_table(runs, GROUPS, GROUP_LABELS)
+    print_table(near_runs, {"near": list(NEAR_LEVELS)}, {"near": "near (harder)"})
     print_scores(runs)
     for name, g in demo["gain"].items():
         print(gain_line(name, g["strict"]) + f" [strict; flexible {flexible_text(g)}]")
+    for name, g in demo["near"]["gain"].items():
+        print(near_line(name, g["strict"]))
+    for name, n in demo["narrowing"].items():
+        print(narrowing_line(name, n))
     print(f"\nwrote {out}/report.html, {out}/demo.json, {summary_path(out / 'rl')} "
           f"({demo['wall_s']:.0f}s in all)")
     return 0
@@ -207,6 +252,41 @@ def gain_both(base: Summary, rl: Summary, task: str) -> dict[str, Any]:
     before, after = base.tasks[task], rl.tasks[task]
     return {"strict": gain(before, after), "flexible": gain(flexible(before), flexible(after)),
             "n_distinct": after.n_distinct, "target_points": TARGET_POINTS}
+
+
+def narrowing(skill: Summary, rl: Summary, task: str) -> dict[str, Any]:
+    """The hardest RL level after RL against the skill model's: RL must not narrow the trace
+    to the easier level (at most ``NARROWING_POINTS`` below skill)."""
+    level = str(RL_LEVELS[-1])
+    before = skill.tasks[task].by_difficulty.get(level)
+    after = rl.tasks[task].by_difficulty.get(level)
+    if before is None or after is None or before.accuracy is None or after.accuracy is None:
+        return {"level": int(level), "skill": None, "rl": None, "points": None, "holds": None,
+                "reason": "no decided sample at this level in skill or rl"}
+    points = round(100 * (after.accuracy - before.accuracy), 1)
+    return {"level": int(level), "skill": before.accuracy, "skill_ci95": before.ci95,
+            "rl": after.accuracy, "rl_ci95": after.ci95, "points": points,
+            "allowed_points": -NARROWING_POINTS, "holds": points >= -NARROWING_POINTS}
+
+
+def near_line(task: str, g: dict[str, Any]) -> str:
+    """A near family's change under RL, which RL never trained (no target applies)."""
+    where = f"{task} level {NEAR_LEVELS[task]} (never trained)"
+    if g["points"] is None:
+        return f"{where}: n/a (no decided sample in base or rl)"
+    verdict = "the 95% intervals do not overlap" if g["intervals_disjoint"] else \
+        "the 95% intervals overlap"
+    return (f"{where}: {100 * g['base']:.1f}% -> {100 * g['rl']:.1f}% ({g['points']:+.1f} "
+            f"points on {g['n_rl']} items); {verdict}")
+
+
+def narrowing_line(task: str, n: dict[str, Any]) -> str:
+    if n["points"] is None:
+        return f"{task} level {n['level']} after RL against skill: n/a ({n['reason']})"
+    verdict = "no narrowing" if n["holds"] else \
+        f"narrowed: more than {NARROWING_POINTS:.0f} points below skill"
+    return (f"{task} level {n['level']}: skill {100 * n['skill']:.1f}% -> rl "
+            f"{100 * n['rl']:.1f}% ({n['points']:+.1f} points); {verdict}")
 
 
 def flexible_text(g: dict[str, Any]) -> str:
