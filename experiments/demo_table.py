@@ -93,7 +93,7 @@ def real_model_table(folders: list[Path]) -> None:
             mark = "**" if g["meets_target"] else ""
             others = "; ".join(
                 f"{t}: {pct(scores['base'][t]['strict'])} → {pct(scores['rl'][t]['strict'])}"
-                for t in demo["unseen_tasks"] if t not in demo.get("groups", {}).get("near", []))
+                for t in demo["unseen_tasks"] if t not in demo.get("near_tasks", []))
             print(f"| {demo['seed']} | {wall(demo)} | {name} (n = {g['n_rl']}, "
                   f"{demo['gain'][name]['n_distinct']} distinct) | "
                   f"{stage_cell(scores['pretrained'][name])} | "

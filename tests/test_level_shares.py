@@ -108,3 +108,30 @@ def test_a_real_rl_run_trains_every_level_in_its_share_at_every_step(tmp_path, t
     keys = set().union(*logged)
     assert {"curriculum/addition/level1/success", "curriculum/addition/level2/success"} <= keys
     assert "curriculum/addition/level" not in keys    # no curriculum level to report
+    info = json.loads((out / "final" / "reasonlab_train.json").read_text())
+    assert info["level_shares"] == {"addition": {1: 0.5, 2: 0.5}} or \
+        info["level_shares"] == {"addition": {"1": 0.5, "2": 0.5}}
+    assert info["curriculum"] == {}
+
+
+def test_shares_are_planned_over_the_whole_batch_when_processes_split_it():
+    """Two processes each materialize half of one generation batch: with the batch's slots
+    given, each slot gets the level the whole-batch plan gives it, and the batch holds the
+    shares (a process planning over its own half alone would not)."""
+    m = mix({2: 0.5, 3: 0.5})
+    slots = [7, 3, 11, 5, 2, 9, 4, 8]
+    whole = {r["slot"]: r["item"]["difficulty"]
+             for r in m.materialize(batch(slots, 1), level_of=lambda _: 1)}
+    halves = {}
+    for part in (slots[:3], slots[3:]):       # uneven, as a group may span processes
+        rows = mix({2: 0.5, 3: 0.5}).materialize(batch(part, 1), level_of=lambda _: 1,
+                                                 batch_slots=slots)
+        halves.update({r["slot"]: r["item"]["difficulty"] for r in rows})
+    assert halves == whole and Counter(halves.values()) == {2: 4, 3: 4}
+
+
+def test_a_start_level_beside_shares_is_refused():
+    with pytest.raises(ConfigError, match="no starting level"):
+        load_recipe("smoke", ["curriculum.enabled=false",
+                              "tasks=[{name: addition, min_level: 1, max_level: 2, "
+                              "start_level: 2, levels: {1: 1, 2: 1}}]"], kind="rl")

@@ -243,6 +243,7 @@ def validate(recipe: Recipe) -> None:
         if spec.name in seen:
             raise fail(f"{where}.name", f"task {spec.name!r} is listed twice; merge the entries")
         seen.add(spec.name)
+        start_given = spec.start_level is not None
         try:
             task = get_task(spec.name, **spec.config)
             check_task(task)
@@ -266,6 +267,9 @@ def validate(recipe: Recipe) -> None:
             raise fail(f"{where}.weight", f"must be > 0, got {spec.weight}")
         if spec.levels is not None:
             check_level_shares(recipe, spec, where)
+            if start_given:
+                raise fail(f"{where}.start_level", "a task at fixed level shares has no "
+                                                   "starting level (remove start_level)")
     from reasonlab.core.prompting import resolve_template
 
     try:

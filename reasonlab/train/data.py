@@ -14,6 +14,7 @@ other items, and a recipe whose levels are mostly held out is refused before it 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -94,12 +95,15 @@ class TaskMix:
         text = self.text(item)
         return [{"role": "user", "content": text}] if self.prompt.chat is True else text
 
-    def materialize(self, rows: list[dict[str, Any]],
-                    level_of: Callable[[str], int]) -> list[dict[str, Any]]:
+    def materialize(self, rows: list[dict[str, Any]], level_of: Callable[[str], int],
+                    batch_slots: list[int] | None = None) -> list[dict[str, Any]]:
         """Turn TRL rows ``{"slot": s, "prompt": ""}`` into rows with the item's prompt and the
-        item itself (a dict) for the reward functions. Rows of one slot get the same item."""
+        item itself (a dict) for the reward functions. Rows of one slot get the same item.
+        ``batch_slots``: every slot of the generation batch when several processes each hold
+        part of it, so that fixed level shares are planned over the whole batch."""
         cache: dict[int, Item] = {}
-        fixed = self.fixed_levels(list(dict.fromkeys(int(row["slot"]) for row in rows)))
+        fixed = self.fixed_levels(batch_slots if batch_slots is not None else
+                                  list(dict.fromkeys(int(row["slot"]) for row in rows)))
         out = []
         for row in rows:
             slot = int(row["slot"])
@@ -119,37 +123,51 @@ class TaskMix:
         uniform over each task's range (SFT has no curriculum: it warm-starts on every level at
         once). Each item's reasoning style is drawn by weight from ``styles`` (default: the
         ``full`` teacher trace), deterministically per item, and recorded as ``style``.
-        ``own_direct`` items take the answer ``own`` (the model's own, ``own_answers.py``) gives;
-        one whose answer cannot be read is left out and the next slot drawn in its place."""
+        ``own_direct`` items take the answer ``own`` (the model's own, ``own_answers.py``)
+        gives; one whose answer cannot be read is replaced by the next ``own_direct`` item of
+        the slots after ``start + count``, so the mix keeps its shares."""
         styles = styles or {"full": 1.0}
         names = [name for name, weight in styles.items() if weight > 0]
         weights = [styles[name] for name in names]
         if OWN_DIRECT in names and own is None:
             raise ValueError("the own_direct style needs the model's own answers (own=)")
-        planned: list[tuple[Item, str]] = []
-        slot, rounds = start, 0
-        while len(planned) < count:
-            rounds += 1
-            if rounds > _MAX_OWN_ROUNDS:
-                raise ConfigError(f"the model's own answers could not be read for most "
-                                  f"own_direct items ({len(planned)} of {count} examples after "
-                                  f"{_MAX_OWN_ROUNDS} rounds of sampling); see "
-                                  f"{own.path if own else 'own_answers.jsonl'}", field="styles")
-            batch = []
-            need = count - len(planned)
-            for index in range(slot, slot + need):
-                item = self._sft_item(index)
-                style = names[0] if len(names) == 1 else \
-                    random.Random(f"style|{self.seed}|{item.id}").choices(names, weights)[0]
-                batch.append((item, style))
-            slot += need
-            mine = [item for item, style in batch if style == OWN_DIRECT]
-            answers = own.answers(mine, [self.text(item) for item in mine]) if mine else {}
-            planned += [(item, style) for item, style in batch
-                        if style != OWN_DIRECT or answers[item.id] is not None]
+
+        def styled(slot: int) -> tuple[Item, str]:
+            item = self._sft_item(slot)
+            style = names[0] if len(names) == 1 else \
+                random.Random(f"style|{self.seed}|{item.id}").choices(names, weights)[0]
+            return item, style
+
+        planned = [styled(slot) for slot in range(start, start + count)]
         if own is not None:
-            own.write_stats([item.id for item, style in planned if style == OWN_DIRECT])
+            planned, slot, rounds = self._keep_readable(planned, own), start + count, 1
+            while len(planned) < count:
+                if rounds == _MAX_OWN_ROUNDS:
+                    raise ConfigError(
+                        f"the model's own answers could not be read for most own_direct items "
+                        f"({len(planned)} of {count} examples after {_MAX_OWN_ROUNDS} rounds of "
+                        f"sampling); see {own.path}", field="styles")
+                rounds += 1
+                extra: list[tuple[Item, str]] = []
+                while len(extra) < count - len(planned):
+                    item, style = styled(slot)
+                    slot += 1
+                    if style == OWN_DIRECT:
+                        extra.append((item, style))
+                planned += self._keep_readable(extra, own)
+            own.write_stats([item.id for item, style in planned if style == OWN_DIRECT],
+                            styles=dict(Counter(style for _, style in planned)),
+                            slots=[start, slot])
         return [self._sft_row(item, style, stated, own) for item, style in planned]
+
+    def _keep_readable(self, batch: list[tuple[Item, str]],
+                       own: OwnAnswers) -> list[tuple[Item, str]]:
+        """``batch`` without the own_direct items whose answer could not be read (answers
+        sampled for those not stored yet)."""
+        mine = [item for item, style in batch if style == OWN_DIRECT]
+        answers = own.answers(mine, [self.text(item) for item in mine]) if mine else {}
+        return [(item, style) for item, style in batch
+                if style != OWN_DIRECT or answers[item.id] is not None]
 
     def _sft_item(self, slot: int) -> Item:
         rng = random.Random(f"sft-level|{self.seed}|{slot}")

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reasonlab.core.errors import InputError
 from reasonlab.core.item import Item
 from reasonlab.tasks.base import OWN_DIRECT
 
@@ -37,19 +38,41 @@ class OwnAnswers:
         self.model, self.folder, self.chat = model, Path(folder), chat
         self.path = self.folder / ANSWERS_FILE
         self.records: dict[str, dict[str, Any]] = {}
-        if self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                if line.strip():
-                    record = json.loads(line)
-                    self.records[record["id"]] = record
+        self._load()
+
+    def _load(self) -> None:
+        """Read the stored answers. A last line cut short by a crash mid-write is dropped (and
+        the file rewritten without it), so those items are sampled again on resume."""
+        if not self.path.is_file():
+            return
+        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                if number < len(lines):
+                    raise InputError("not a JSON line; the stored answers are damaged (delete "
+                                     "the file to sample them again)", file=str(self.path),
+                                     line=number) from None
+                if _is_main():
+                    self.path.write_text("".join(kept + "\n" for kept in lines[:-1]))
+                continue
+            self.records[record["id"]] = record
 
     def answers(self, items: list[Item], prompts: list[str]) -> dict[str, str | None]:
         """Each item's answer (None when none could be read), sampling only the items not
-        stored yet."""
+        stored yet: the main process samples and writes, the others read what it wrote."""
+        from reasonlab.train.runfolder import process_state
+
         missing = [(item, prompt) for item, prompt in zip(items, prompts, strict=True)
                    if item.id not in self.records]
         if missing:
-            self._sample(missing)
+            state = process_state()
+            if state.is_main_process:
+                self._sample(missing)
+            state.wait_for_everyone()
+            if not state.is_main_process:
+                self._load()
         return {item.id: self.records[item.id]["answer"] for item in items}
 
     def _sample(self, missing: list[tuple[Item, str]]) -> None:
@@ -57,7 +80,6 @@ class OwnAnswers:
         from reasonlab.models import load_model
         from reasonlab.models.base import SamplingParams
         from reasonlab.tasks.base import direct_completion
-        from reasonlab.train.runfolder import process_state
         from reasonlab.verifiers import verify_many
         from reasonlab.verifiers.flexible import answer_is_number
 
@@ -73,45 +95,46 @@ class OwnAnswers:
         records = []
         for (item, _), gen in zip(missing, generations, strict=True):
             got = flexible_answer(gen.full_text, number=answer_is_number(item))
+            readable = got.ok and not gen.error
             records.append({"id": item.id, "task": item.task, "difficulty": item.difficulty,
                             "completion": gen.full_text, "error": gen.error,
-                            "answer": got.text if got.ok and not gen.error else None,
-                            "reason": None if got.ok else got.reason})
+                            "answer": got.text if readable else None,
+                            "reason": None if readable else (gen.error or got.reason),
+                            "correct": None})
         readable = [(item, r) for (item, _), r in zip(missing, records, strict=True)
                     if r["answer"] is not None]
         verdicts = verify_many([(item, direct_completion(r["answer"])) for item, r in readable])
         for (_, record), verdict in zip(readable, verdicts, strict=True):
             record["correct"] = verdict.status == "correct"
-        for record in records:
-            self.records[record["id"]] = record
-        if process_state().is_main_process:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a") as handle:
-                for record in records:
-                    handle.write(json.dumps(record) + "\n")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as handle:
+            for record in records:
+                self.records[record["id"]] = record
+                handle.write(json.dumps(record) + "\n")
 
-    def stats(self, used: list[str]) -> dict[str, Any]:
-        """How right the answers the phase trains on are: overall and per task and level."""
+    def stats(self, used: list[str], styles: dict[str, int] | None = None,
+              slots: list[int] | None = None) -> dict[str, Any]:
+        """How right the answers the phase trains on are, overall and per task and level; the
+        style counts the phase holds and the slots it drew (``[first, end)``)."""
         rows = [self.records[i] for i in used]
         cells: dict[str, dict[str, int]] = {}
         for row in rows:
             cell = cells.setdefault(f"{row['task']}/{row['difficulty']}", {"n": 0, "correct": 0})
             cell["n"] += 1
             cell["correct"] += bool(row.get("correct"))
-        sampled = len(self.records)
-        return {"model": self.model, "sampled": sampled,
+        return {"model": self.model, "sampled": len(self.records),
                 "unreadable": sum(r["answer"] is None for r in self.records.values()),
                 "trained": len(rows),
                 "accuracy": (sum(bool(r.get("correct")) for r in rows) / len(rows))
                 if rows else None,
+                "styles": styles or {}, "slots": slots,
                 "by_cell": {key: {**c, "accuracy": c["correct"] / c["n"]}
                             for key, c in sorted(cells.items())}}
 
-    def write_stats(self, used: list[str]) -> dict[str, Any]:
-        from reasonlab.train.runfolder import process_state
-
-        stats = self.stats(used)
-        if process_state().is_main_process:
+    def write_stats(self, used: list[str], styles: dict[str, int] | None = None,
+                    slots: list[int] | None = None) -> dict[str, Any]:
+        stats = self.stats(used, styles, slots)
+        if _is_main():
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n")
         accuracy = stats["accuracy"]
@@ -120,3 +143,9 @@ class OwnAnswers:
               f"({stats['unreadable']} of {stats['sampled']} sampled could not be read)",
               flush=True)
         return stats
+
+
+def _is_main() -> bool:
+    from reasonlab.train.runfolder import process_state
+
+    return process_state().is_main_process

@@ -90,6 +90,29 @@ def check_styles(recipe: Recipe) -> None:
                 if weight and style not in task.styles:
                     raise fail(f"{where}.{style}", f"task {name!r} has no style {style!r}; its "
                                f"styles: {', '.join(task.styles)}")
+    check_own_direct(recipe, mixes)
+
+
+def check_own_direct(recipe: Recipe, mixes: list[tuple[str, dict]]) -> None:
+    """``own_direct`` replaces unreadable answers by items of later slots, which a following
+    phase would draw again: it belongs in the last phase (or a recipe without phases). Under a
+    confidence prompt its examples would state the teacher's 100 % on the model's own, mostly
+    wrong, answers unless ``confidence_from`` says how often they are right."""
+    from reasonlab.tasks.base import OWN_DIRECT
+
+    fail = recipe.fail
+    for i, phase in enumerate(recipe.phases[:-1]):
+        if (phase.styles or recipe.styles).get(OWN_DIRECT):
+            raise fail(f"phases[{i}].styles" if phase.styles else "styles",
+                       f"own_direct draws further slots in place of answers it cannot read, "
+                       f"which phase {recipe.phases[i + 1].name!r} would draw again; use it in "
+                       "the last phase only")
+    if recipe.prompt.confidence and OWN_DIRECT not in recipe.confidence_from and any(
+            mix.get(OWN_DIRECT) for _, mix in mixes):
+        where = next(w for w, mix in mixes if mix.get(OWN_DIRECT))
+        raise fail(f"{where}.{OWN_DIRECT}", "under prompt.confidence the own_direct examples "
+                   "would state 100 % on the model's own answers; give confidence_from."
+                   "own_direct (an eval run of a model answering that way)")
 
 
 def check_rewards(recipe: Recipe) -> None:

@@ -68,11 +68,26 @@ class ReasonlabGRPOTrainer(AtomicCheckpointMixin, GRPOTrainer):
         # inputs: the local generation batch, B·G rows {"slot", "prompt": ""}; rows of one slot
         # become one item, so each group of G completions answers the same problem.
         if self.model.training:
-            inputs = self.mix.materialize(inputs, self.curriculum.level)
+            inputs = self.mix.materialize(inputs, self.curriculum.level,
+                                          batch_slots=self._batch_slots(inputs))
         output = super()._generate_and_score_completions(inputs)
         if self.drop_zero_variance_groups and self.model.training:
             output = self._drop_zero_advantage(output)
         return output
+
+    def _batch_slots(self, inputs: list[dict[str, Any]]) -> list[int] | None:
+        """The whole generation batch's slots, every process's in rank order, when a task has
+        fixed level shares: the shares are planned over the batch, not over one process's
+        part of it (a group may even span processes)."""
+        if not any(spec.levels for spec in self.mix.specs):
+            return None
+        mine = list(dict.fromkeys(int(row["slot"]) for row in inputs))
+        if self.accelerator.num_processes == 1:
+            return mine
+        from accelerate.utils import gather_object
+
+        parts = gather_object([mine])     # one list per process, in rank order
+        return list(dict.fromkeys(slot for part in parts for slot in part))
 
     def _drop_zero_advantage(self, output: dict[str, Any]) -> dict[str, Any]:
         """DAPO's dynamic-sampling idea without resampling: a group whose completions all
@@ -149,7 +164,10 @@ def _train(recipe: Recipe, out: Path, start: Path | None, model: str, max_steps:
 
     return runfolder.save_final(trainer, out, {
         "kind": "rl", "recipe": recipe.source, "steps": trainer.state.global_step,
-        "curriculum": trainer.curriculum.state_dict()["levels"], "base_model": model}, recipe)
+        "curriculum": {t: level for t, level in trainer.curriculum.state_dict()["levels"].items()
+                       if t not in trainer.curriculum.by_level},
+        "level_shares": {s.name: s.levels for s in recipe.tasks if s.levels},
+        "base_model": model}, recipe)
 
 
 def build_rl_trainer(recipe: Recipe, out: Path, model: str, max_steps: int,
