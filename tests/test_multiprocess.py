@@ -104,6 +104,21 @@ def test_rl_on_two_processes_writes_one_run_folder_with_every_completion(tmp_pat
     assert ranks[0][-1]["levels"]["addition"] == 1       # moved from 2, the same everywhere
 
 
+def test_level_shares_hold_over_the_whole_batch_on_two_processes(tmp_path):
+    """Fixed level shares are planned over the global batch: 4 prompts at {1: 3, 2: 1} are 3 + 1
+    at every step, which two processes planning their 2 prompts each would give only by chance
+    (each would round 1.5 + 0.5 its own way)."""
+    out = tmp_path / "rl"
+    run(rl_command(out, "--set", "max_steps=4", "--set", "checkpoint.every=4",
+                   "--set", "curriculum.enabled=false",
+                   "--set", "tasks[0].levels={1: 0.75, 2: 0.25}", probe=False))
+    for step in (1, 2, 3, 4):
+        lines = [json.loads(x) for x in
+                 (out / "rollouts" / f"step-{step:06d}.jsonl").read_text().splitlines()]
+        levels = sorted({x["id"]: x["difficulty"] for x in lines}.values())
+        assert levels == [1, 1, 1, 2], (step, levels)
+
+
 def test_sigkill_then_resume_on_two_processes_matches_the_uninterrupted_run(tmp_path):
     settings = ["--set", "max_steps=6", "--set", "checkpoint.every=2", "--set",
                 "checkpoint.keep=3"]
