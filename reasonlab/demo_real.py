@@ -79,37 +79,37 @@ SIZES = {"default": Size(skill_steps=32, habit_steps=30, rl_steps=30, items=120,
                       near_items=8)}
 
 
+def _suite(name: str, description: str, seed: int, items: int, max_tokens: int,
+           tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A greedy, one-sample suite with reasonlab's default prompt."""
+    return {"name": name, "description": description, "seed": seed, "items": items,
+            "samples": 1, "max_tokens": max_tokens, "template": "default", "confidence": False,
+            "tasks": tasks}
+
+
 def real_suite(size: Size, seed: int) -> dict[str, Any]:
-    """The RL task at its RL levels (``items`` distinct prompts each) and the never-trained
-    families at level 1, with reasonlab's default prompt; ``max_tokens`` leaves the pretrained
-    model room for its usual paragraph of working."""
-    return {
-        "name": "demo-real",
-        "description": "reasonlab real-model demo: the RL-trained task and never-trained "
-                       "families",
-        "seed": 2000 + seed, "items": size.items, "samples": 1, "max_tokens": 192,
-        "template": "default", "confidence": False,
-        "tasks": [{"task": name, "difficulties": list(RL_LEVELS),
-                   "config": TASK_CONFIG.get(name, {})} for name in TRAINED_TASKS]
+    """The RL task at its RL levels (``items`` distinct prompts each), the near families and
+    the never-trained far families, with reasonlab's default prompt; ``max_tokens`` leaves the
+    pretrained model room for its usual paragraph of working."""
+    return _suite(
+        "demo-real", "reasonlab real-model demo: the RL-trained task and never-trained "
+        "families", 2000 + seed, size.items, 192,
+        [{"task": name, "difficulties": list(RL_LEVELS), "config": TASK_CONFIG.get(name, {})}
+         for name in TRAINED_TASKS]
         + [{"task": name, "difficulties": [level], "items": size.near_items}
            for name, level in NEAR.items()]
         + [{"task": name, "difficulties": [1], "items": size.held_items}
-           for name in UNSEEN_TASKS],
-    }
+           for name in UNSEEN_TASKS])
 
 
 def near_suite(size: Size, seed: int) -> dict[str, Any]:
     """Harder levels of the trained task (``NEAR_LEVELS``), ``near_items`` distinct prompts
     each; more tokens, since their traces are longer."""
-    return {
-        "name": "demo-real-near",
-        "description": "reasonlab real-model demo: harder levels of the RL-trained task, "
-                       "never trained",
-        "seed": 3000 + seed, "items": size.near_items, "samples": 1, "max_tokens": 256,
-        "template": "default", "confidence": False,
-        "tasks": [{"task": name, "difficulties": [level], "config": TASK_CONFIG.get(name, {})}
-                  for name, level in NEAR_LEVELS.items()],
-    }
+    return _suite(
+        "demo-real-near", "reasonlab real-model demo: harder levels of the RL-trained task, "
+        "never trained", 3000 + seed, size.near_items, 256,
+        [{"task": name, "difficulties": [level], "config": TASK_CONFIG.get(name, {})}
+         for name, level in NEAR_LEVELS.items()])
 
 
 def import_stage(source: str, folder: Path) -> dict[str, Any]:
