@@ -8,11 +8,13 @@ model (the recipe's ``model``, before any phase) answers each of the phase's ``o
 prompts once, greedily, through the same prompt form the training uses; the answer is read with
 the flexible extractor (``core.answer.flexible_answer``) and written in the strict format, right
 or wrong, as the model gave it. An item whose answer cannot be read is left out of the phase
-and the next slot is drawn in its place.
+and the next ``own_direct`` item of a later slot takes its place (``TaskMix.sft_rows``), so the
+style mix keeps its shares.
 
-The answers are stored in the run folder (``own_answers.jsonl``, one line per item) and read
-back on resume, so a resumed phase trains on exactly the data the first start sampled; their
-accuracy is recorded in ``own_answers.json`` and printed.
+The answers are stored in the run folder (``own_answers.jsonl``, one line per item; with several
+processes the main one samples and writes) and read back on resume, so a resumed phase trains on
+exactly the data the first start sampled; their accuracy, the styles trained and the slots drawn
+are recorded in ``own_answers.json`` and printed.
 """
 
 from __future__ import annotations
@@ -45,17 +47,20 @@ class OwnAnswers:
         the file rewritten without it), so those items are sampled again on resume."""
         if not self.path.is_file():
             return
-        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        lines = self.path.read_text().splitlines()
+        last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
         for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                if number < len(lines):
+                if number < last:
                     raise InputError("not a JSON line; the stored answers are damaged (delete "
                                      "the file to sample them again)", file=str(self.path),
                                      line=number) from None
                 if _is_main():
-                    self.path.write_text("".join(kept + "\n" for kept in lines[:-1]))
+                    self.path.write_text("".join(kept + "\n" for kept in lines[:number - 1]))
                 continue
             self.records[record["id"]] = record
 
